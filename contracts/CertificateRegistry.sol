@@ -1,0 +1,642 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
+
+/**
+ * @title CertificateRegistry
+ * @notice Consortium registry for electronic certificates: provinces, the issuing departments
+ * each province registers, Merkle roots of issued certificates, revocations and cross-province
+ * recognition agreements.
+ *
+ * Roles:
+ * - the consortium admin (owner, a multisig in production) admits provinces;
+ * - a province authority manages the issuers of its own province and its recognition agreements;
+ * - an issuer (department) account anchors Merkle roots of certificates of the types it may issue.
+ *
+ * No personal data is stored: only identifiers of public bodies, certificate-type codes, seal
+ * certificate fingerprints and Merkle roots/leaves (salted hashes) of certificates.
+ *
+ * Anchors are accepted only from an active issuer authorised for the certificate type at that
+ * block, so every stored anchor is itself the record that the issuer was authorised when it
+ * anchored; later suspension, type withdrawal or key rotation never rewrites it.
+ */
+contract CertificateRegistry is Ownable2Step {
+    using EnumerableSet for EnumerableSet.Bytes32Set;
+
+    enum IssuerStatus {
+        None,
+        Active,
+        Suspended
+    }
+
+    struct Province {
+        address authority;
+        uint64 admittedAt; // block number
+        string name;
+    }
+
+    struct Issuer {
+        // slot 0: everything `anchor` reads
+        address account;
+        IssuerStatus status;
+        uint64 registeredAt; // block number
+        // slot 1..
+        bytes32 issuerId;
+        bytes32 provinceCode;
+        bytes32 sealCertFingerprint; // SHA-256 of the current seal certificate (DER)
+        string name;
+    }
+
+    /// @dev One storage slot per anchor, so anchoring costs the same whatever the batch size.
+    struct Anchor {
+        bytes16 certType;
+        uint32 issuerIndex;
+        uint32 leafCount;
+        uint32 blockNumber;
+        uint32 timestamp;
+    }
+
+    struct Revocation {
+        uint8 reason;
+        uint32 blockNumber;
+        uint32 timestamp;
+    }
+
+    struct SealCertPeriod {
+        uint32 issuerIndex;
+        uint32 fromBlock;
+        uint32 untilBlock; // 0 while the certificate is current
+    }
+
+    /// @notice Largest valid revocation reason code (see `revokeCertificate`).
+    uint8 public constant MAX_REVOCATION_REASON = 7;
+
+    bytes32[] private _provinceCodes;
+    mapping(bytes32 code => Province) private _provinces;
+    mapping(address authority => bytes32 code) private _provinceOfAuthority;
+
+    // Issuers are numbered from 1 so that index 0 means "none". A mapping, not an array: `anchor`
+    // then reads no array length, which keeps an anchor under 60 gas per certificate at 1,024.
+    uint32 private _issuerCount;
+    mapping(uint32 index => Issuer) private _issuers;
+    mapping(bytes32 issuerId => uint32 index) private _issuerIndex;
+    mapping(address account => uint32 index) private _issuerIndexOfAccount;
+    mapping(uint32 index => EnumerableSet.Bytes32Set) private _issuerTypes;
+    mapping(bytes32 fingerprint => SealCertPeriod) private _sealCerts;
+
+    mapping(bytes32 root => Anchor) private _anchors;
+    mapping(bytes32 root => Revocation) private _rootRevocations;
+    mapping(bytes32 root => mapping(bytes32 leaf => Revocation)) private _leafRevocations;
+
+    mapping(bytes32 verifying => mapping(bytes32 issuing => mapping(bytes16 certType => bool)))
+        private _recognitions;
+
+    // ---------------------------------------------------------------- events
+
+    event ProvinceAdmitted(bytes32 indexed code, address indexed authority, string name);
+    event ProvinceAuthorityChanged(
+        bytes32 indexed code,
+        address indexed previousAuthority,
+        address indexed newAuthority
+    );
+    event IssuerRegistered(
+        bytes32 indexed issuerId,
+        bytes32 indexed provinceCode,
+        address indexed account,
+        string name,
+        bytes32 sealCertFingerprint
+    );
+    event IssuerSuspended(bytes32 indexed issuerId, address indexed by);
+    event IssuerReactivated(bytes32 indexed issuerId, address indexed by);
+    event IssuerAccountRotated(
+        bytes32 indexed issuerId,
+        address indexed previousAccount,
+        address indexed newAccount
+    );
+    event IssuerSealCertificateRotated(
+        bytes32 indexed issuerId,
+        bytes32 indexed previousFingerprint,
+        bytes32 indexed newFingerprint
+    );
+    event IssuerCertTypeGranted(bytes32 indexed issuerId, bytes16 indexed certType);
+    event IssuerCertTypeWithdrawn(bytes32 indexed issuerId, bytes16 indexed certType);
+    event RootAnchored(
+        bytes32 indexed root,
+        bytes32 indexed issuerId,
+        bytes16 indexed certType,
+        address account,
+        uint32 leafCount
+    );
+    event RootRevoked(bytes32 indexed root, address indexed by, uint8 reason);
+    event CertificateRevoked(
+        bytes32 indexed root,
+        bytes32 indexed leaf,
+        address indexed by,
+        uint8 reason
+    );
+    event RecognitionSet(
+        bytes32 indexed verifyingProvince,
+        bytes32 indexed issuingProvince,
+        bytes16 indexed certType,
+        bool recognised
+    );
+
+    // ---------------------------------------------------------------- errors
+
+    error CertificateRegistryInvalidCode();
+    error CertificateRegistryInvalidAccount(address account);
+    error CertificateRegistryInvalidFingerprint();
+    error CertificateRegistryInvalidCertType();
+    error CertificateRegistryProvinceExists(bytes32 code);
+    error CertificateRegistryUnknownProvince(bytes32 code);
+    error CertificateRegistryAuthorityInUse(address authority);
+    error CertificateRegistryNotProvinceAuthority(address caller, bytes32 provinceCode);
+    error CertificateRegistryIssuerExists(bytes32 issuerId);
+    error CertificateRegistryUnknownIssuer(bytes32 issuerId);
+    error CertificateRegistryAccountInUse(address account);
+    error CertificateRegistryFingerprintInUse(bytes32 fingerprint);
+    error CertificateRegistryNotAnIssuer(address account);
+    error CertificateRegistryIssuerNotActive(bytes32 issuerId);
+    error CertificateRegistryIssuerAlreadyActive(bytes32 issuerId);
+    error CertificateRegistryCertTypeNotAllowed(bytes32 issuerId, bytes16 certType);
+    error CertificateRegistryCertTypeUnchanged(bytes32 issuerId, bytes16 certType);
+    error CertificateRegistryInvalidRoot();
+    error CertificateRegistryInvalidLeafCount();
+    error CertificateRegistryRootAlreadyAnchored(bytes32 root);
+    error CertificateRegistryUnknownRoot(bytes32 root);
+    error CertificateRegistryNotRevoker(address caller, bytes32 root);
+    error CertificateRegistryLeafNotInRoot(bytes32 root, bytes32 leaf);
+    error CertificateRegistryAlreadyRevoked(bytes32 root, bytes32 leaf);
+    error CertificateRegistryInvalidReason(uint8 reason);
+    error CertificateRegistrySelfRecognition(bytes32 provinceCode);
+
+    constructor(address consortiumAdmin) Ownable(consortiumAdmin) {}
+
+    // ============================================================ provinces
+
+    /**
+     * @notice Admit a province to the consortium.
+     *
+     * Requirements:
+     * - caller is the consortium admin;
+     * - `code` is non-zero and not yet admitted; `authority` is non-zero and not already the
+     *   authority of another province.
+     */
+    function admitProvince(bytes32 code, string calldata name, address authority)
+        external
+        onlyOwner
+    {
+        if (code == bytes32(0)) revert CertificateRegistryInvalidCode();
+        if (_provinces[code].authority != address(0)) revert CertificateRegistryProvinceExists(code);
+        _requireFreeAuthority(authority);
+        _provinces[code] = Province({
+            authority: authority,
+            admittedAt: uint64(block.number),
+            name: name
+        });
+        _provinceOfAuthority[authority] = code;
+        _provinceCodes.push(code);
+        emit ProvinceAdmitted(code, authority, name);
+    }
+
+    /**
+     * @notice Hand a province's authority to a new account (key rotation or recovery).
+     *
+     * Requirements:
+     * - caller is the province's current authority or the consortium admin;
+     * - `newAuthority` is non-zero and not the authority of any province.
+     */
+    function setProvinceAuthority(bytes32 code, address newAuthority) external {
+        Province storage province = _existingProvince(code);
+        address previous = province.authority;
+        if (msg.sender != previous && msg.sender != owner()) {
+            revert CertificateRegistryNotProvinceAuthority(msg.sender, code);
+        }
+        _requireFreeAuthority(newAuthority);
+        delete _provinceOfAuthority[previous];
+        province.authority = newAuthority;
+        _provinceOfAuthority[newAuthority] = code;
+        emit ProvinceAuthorityChanged(code, previous, newAuthority);
+    }
+
+    // ============================================================ issuers
+
+    /**
+     * @notice Register an issuing department of the caller's province.
+     *
+     * Requirements:
+     * - caller is the authority of `provinceCode`;
+     * - `issuerId`, `account` and `sealCertFingerprint` are non-zero and not in use.
+     */
+    function registerIssuer(
+        bytes32 provinceCode,
+        bytes32 issuerId,
+        address account,
+        string calldata name,
+        bytes32 sealCertFingerprint,
+        bytes16[] calldata certTypes
+    ) external {
+        _requireAuthorityOf(provinceCode);
+        if (issuerId == bytes32(0)) revert CertificateRegistryInvalidCode();
+        if (_issuerIndex[issuerId] != 0) revert CertificateRegistryIssuerExists(issuerId);
+        _requireFreeAccount(account);
+
+        uint32 index = ++_issuerCount;
+        _issuers[index] = Issuer({
+            account: account,
+            status: IssuerStatus.Active,
+            registeredAt: uint64(block.number),
+            issuerId: issuerId,
+            provinceCode: provinceCode,
+            sealCertFingerprint: sealCertFingerprint,
+            name: name
+        });
+        _issuerIndex[issuerId] = index;
+        _issuerIndexOfAccount[account] = index;
+        _startSealCert(index, sealCertFingerprint);
+        emit IssuerRegistered(issuerId, provinceCode, account, name, sealCertFingerprint);
+        for (uint256 i = 0; i < certTypes.length; ++i) {
+            _grantCertType(index, issuerId, certTypes[i]);
+        }
+    }
+
+    /**
+     * @notice Suspend an issuer: it can no longer anchor. Its earlier anchors stay valid.
+     *
+     * Requirements: caller is the authority of the issuer's province; the issuer is active.
+     */
+    function suspendIssuer(bytes32 issuerId) external {
+        Issuer storage issuer = _managedIssuer(issuerId);
+        if (issuer.status != IssuerStatus.Active) revert CertificateRegistryIssuerNotActive(issuerId);
+        issuer.status = IssuerStatus.Suspended;
+        emit IssuerSuspended(issuerId, msg.sender);
+    }
+
+    /**
+     * @notice Reactivate a suspended issuer.
+     *
+     * Requirements: caller is the authority of the issuer's province; the issuer is suspended.
+     */
+    function reactivateIssuer(bytes32 issuerId) external {
+        Issuer storage issuer = _managedIssuer(issuerId);
+        if (issuer.status == IssuerStatus.Active) {
+            revert CertificateRegistryIssuerAlreadyActive(issuerId);
+        }
+        issuer.status = IssuerStatus.Active;
+        emit IssuerReactivated(issuerId, msg.sender);
+    }
+
+    /**
+     * @notice Move an issuer to a new chain account; the old account can no longer act for it.
+     *
+     * Requirements: caller is the authority of the issuer's province; `newAccount` is free.
+     */
+    function rotateIssuerAccount(bytes32 issuerId, address newAccount) external {
+        Issuer storage issuer = _managedIssuer(issuerId);
+        _requireFreeAccount(newAccount);
+        address previous = issuer.account;
+        delete _issuerIndexOfAccount[previous];
+        issuer.account = newAccount;
+        _issuerIndexOfAccount[newAccount] = _issuerIndex[issuerId];
+        emit IssuerAccountRotated(issuerId, previous, newAccount);
+    }
+
+    /**
+     * @notice Replace an issuer's seal certificate. The previous one stays on record with the
+     * block range in which it was current, so certificates sealed with it remain verifiable.
+     *
+     * Requirements: caller is the authority of the issuer's province; the fingerprint is new.
+     */
+    function rotateSealCertificate(bytes32 issuerId, bytes32 newFingerprint) external {
+        Issuer storage issuer = _managedIssuer(issuerId);
+        bytes32 previous = issuer.sealCertFingerprint;
+        _startSealCert(_issuerIndex[issuerId], newFingerprint);
+        _sealCerts[previous].untilBlock = SafeCast.toUint32(block.number);
+        issuer.sealCertFingerprint = newFingerprint;
+        emit IssuerSealCertificateRotated(issuerId, previous, newFingerprint);
+    }
+
+    /**
+     * @notice Grant or withdraw an issuer's permission to issue `certType`.
+     *
+     * Requirements: caller is the authority of the issuer's province; the permission changes.
+     */
+    function setIssuerCertType(bytes32 issuerId, bytes16 certType, bool allowed) external {
+        _managedIssuer(issuerId);
+        uint32 index = _issuerIndex[issuerId];
+        if (allowed) {
+            _grantCertType(index, issuerId, certType);
+        } else {
+            if (!_issuerTypes[index].remove(bytes32(certType))) {
+                revert CertificateRegistryCertTypeUnchanged(issuerId, certType);
+            }
+            emit IssuerCertTypeWithdrawn(issuerId, certType);
+        }
+    }
+
+    // ============================================================ anchors
+
+    /**
+     * @notice Record the Merkle root of a batch of `leafCount` certificates of `certType`.
+     * Costs the same gas whatever the batch size.
+     *
+     * Requirements:
+     * - caller is the current account of an active issuer allowed to issue `certType`;
+     * - `root` is non-zero and not anchored before; `leafCount` is non-zero.
+     */
+    function anchor(bytes32 root, uint32 leafCount, bytes16 certType) external {
+        uint32 index = _issuerIndexOfAccount[msg.sender];
+        if (index == 0) revert CertificateRegistryNotAnIssuer(msg.sender);
+        Issuer storage issuer = _issuers[index];
+        if (issuer.status != IssuerStatus.Active) {
+            revert CertificateRegistryIssuerNotActive(issuer.issuerId);
+        }
+        if (!_issuerTypes[index].contains(bytes32(certType))) {
+            revert CertificateRegistryCertTypeNotAllowed(issuer.issuerId, certType);
+        }
+        if (root == bytes32(0)) revert CertificateRegistryInvalidRoot();
+        if (leafCount == 0) revert CertificateRegistryInvalidLeafCount();
+        Anchor storage slot = _anchors[root];
+        if (slot.blockNumber != 0) revert CertificateRegistryRootAlreadyAnchored(root);
+        _anchors[root] = Anchor({
+            certType: certType,
+            issuerIndex: index,
+            leafCount: leafCount,
+            blockNumber: SafeCast.toUint32(block.number),
+            timestamp: SafeCast.toUint32(block.timestamp)
+        });
+        emit RootAnchored(root, _issuers[index].issuerId, certType, msg.sender, leafCount);
+    }
+
+    // ============================================================ revocation
+
+    /**
+     * @notice Revoke a whole batch.
+     *
+     * Requirements:
+     * - `root` is anchored and not yet revoked; `reason` is 1..MAX_REVOCATION_REASON;
+     * - caller is the current account of the anchoring issuer (while active) or the authority of
+     *   its province.
+     */
+    function revokeRoot(bytes32 root, uint8 reason) external {
+        _requireRevoker(root);
+        _requireReason(reason);
+        if (_rootRevocations[root].blockNumber != 0) {
+            revert CertificateRegistryAlreadyRevoked(root, bytes32(0));
+        }
+        _rootRevocations[root] = _revocation(reason);
+        emit RootRevoked(root, msg.sender, reason);
+    }
+
+    /**
+     * @notice Revoke one certificate: its `leaf` in the batch `root`, proven by `proof`.
+     * Reasons: 1 unspecified, 2 key compromise, 3 issued in error, 4 superseded,
+     * 5 cessation of operation, 6 privilege withdrawn, 7 court or authority order.
+     *
+     * Requirements:
+     * - `root` is anchored; `proof` proves `leaf` in it; the leaf is not yet revoked;
+     * - caller is the current account of the anchoring issuer (while active) or the authority of
+     *   its province.
+     */
+    function revokeCertificate(bytes32 root, bytes32 leaf, bytes32[] calldata proof, uint8 reason)
+        external
+    {
+        _requireRevoker(root);
+        _requireReason(reason);
+        if (!MerkleProof.verifyCalldata(proof, root, leaf)) {
+            revert CertificateRegistryLeafNotInRoot(root, leaf);
+        }
+        if (_leafRevocations[root][leaf].blockNumber != 0) {
+            revert CertificateRegistryAlreadyRevoked(root, leaf);
+        }
+        _leafRevocations[root][leaf] = _revocation(reason);
+        emit CertificateRevoked(root, leaf, msg.sender, reason);
+    }
+
+    // ============================================================ recognition
+
+    /**
+     * @notice Declare whether the caller's province recognises `certType` certificates issued in
+     * `issuingProvince`.
+     *
+     * Requirements: caller is a province authority; `issuingProvince` is another admitted province.
+     */
+    function setRecognition(bytes32 issuingProvince, bytes16 certType, bool recognised) external {
+        bytes32 verifying = _provinceOfAuthority[msg.sender];
+        if (verifying == bytes32(0)) revert CertificateRegistryNotProvinceAuthority(msg.sender, 0);
+        _existingProvince(issuingProvince);
+        if (issuingProvince == verifying) revert CertificateRegistrySelfRecognition(verifying);
+        if (certType == bytes16(0)) revert CertificateRegistryInvalidCertType();
+        _recognitions[verifying][issuingProvince][certType] = recognised;
+        emit RecognitionSet(verifying, issuingProvince, certType, recognised);
+    }
+
+    // ============================================================ views
+
+    /// @notice Codes of all admitted provinces, in admission order.
+    function provinceCodes() external view returns (bytes32[] memory) {
+        return _provinceCodes;
+    }
+
+    /// @notice A province's record; reverts for an unknown code.
+    function getProvince(bytes32 code) external view returns (Province memory) {
+        return _existingProvince(code);
+    }
+
+    /// @notice The province whose authority `account` is, or zero.
+    function provinceOfAuthority(address account) external view returns (bytes32) {
+        return _provinceOfAuthority[account];
+    }
+
+    /// @notice Number of registered issuers.
+    function issuerCount() external view returns (uint256) {
+        return _issuerCount;
+    }
+
+    /// @notice The id of the issuer registered `position`-th (0-based).
+    function issuerIdAt(uint256 position) external view returns (bytes32) {
+        if (position >= _issuerCount) revert CertificateRegistryUnknownIssuer(bytes32(0));
+        return _issuers[SafeCast.toUint32(position + 1)].issuerId;
+    }
+
+    /// @notice An issuer's record; reverts for an unknown id.
+    function getIssuer(bytes32 issuerId) external view returns (Issuer memory) {
+        return _issuers[_existingIssuerIndex(issuerId)];
+    }
+
+    /// @notice The issuer currently acting through `account`, or zero.
+    function issuerOfAccount(address account) external view returns (bytes32) {
+        return _issuers[_issuerIndexOfAccount[account]].issuerId;
+    }
+
+    /// @notice Certificate types the issuer may currently issue.
+    function issuerCertTypes(bytes32 issuerId) external view returns (bytes16[] memory types) {
+        bytes32[] memory raw = _issuerTypes[_existingIssuerIndex(issuerId)].values();
+        types = new bytes16[](raw.length);
+        for (uint256 i = 0; i < raw.length; ++i) {
+            types[i] = bytes16(raw[i]);
+        }
+    }
+
+    /// @notice Whether the issuer is active and currently allowed to issue `certType`.
+    function isAuthorised(bytes32 issuerId, bytes16 certType) external view returns (bool) {
+        uint32 index = _issuerIndex[issuerId];
+        return index != 0 && _issuers[index].status == IssuerStatus.Active
+            && _issuerTypes[index].contains(bytes32(certType));
+    }
+
+    /**
+     * @notice The issuer a seal certificate belongs to and the blocks in which it was current
+     * (`untilBlock` 0: still current). All zero for an unknown fingerprint.
+     */
+    function sealCertificate(bytes32 fingerprint)
+        external
+        view
+        returns (bytes32 issuerId, uint32 fromBlock, uint32 untilBlock)
+    {
+        SealCertPeriod memory period = _sealCerts[fingerprint];
+        return (_issuers[period.issuerIndex].issuerId, period.fromBlock, period.untilBlock);
+    }
+
+    /**
+     * @notice The anchor of `root`: issuer, type, size, block and time. All zero if `root` was
+     * never anchored.
+     */
+    function getAnchor(bytes32 root)
+        external
+        view
+        returns (
+            bytes32 issuerId,
+            bytes16 certType,
+            uint32 leafCount,
+            uint32 blockNumber,
+            uint32 timestamp
+        )
+    {
+        Anchor memory a = _anchors[root];
+        return (
+            _issuers[a.issuerIndex].issuerId, a.certType, a.leafCount, a.blockNumber, a.timestamp
+        );
+    }
+
+    /// @notice Revocation of a whole batch (all zero: not revoked).
+    function rootRevocation(bytes32 root) external view returns (Revocation memory) {
+        return _rootRevocations[root];
+    }
+
+    /// @notice Revocation of one certificate of a batch (all zero: not revoked).
+    function certificateRevocation(bytes32 root, bytes32 leaf)
+        external
+        view
+        returns (Revocation memory)
+    {
+        return _leafRevocations[root][leaf];
+    }
+
+    /**
+     * @notice Whether `verifying` province accepts `certType` certificates from `issuing`
+     * province. A province always accepts its own.
+     */
+    function isRecognised(bytes32 verifying, bytes32 issuing, bytes16 certType)
+        external
+        view
+        returns (bool)
+    {
+        if (verifying == issuing) return _provinces[verifying].authority != address(0);
+        return _recognitions[verifying][issuing][certType];
+    }
+
+    /// @notice OpenZeppelin `MerkleProof.verify`: whether `proof` places `leaf` under `root`.
+    function verifyInclusion(bytes32 root, bytes32 leaf, bytes32[] calldata proof)
+        external
+        pure
+        returns (bool)
+    {
+        return MerkleProof.verifyCalldata(proof, root, leaf);
+    }
+
+    // ============================================================ internals
+
+    function _existingProvince(bytes32 code) private view returns (Province storage province) {
+        province = _provinces[code];
+        if (province.authority == address(0)) revert CertificateRegistryUnknownProvince(code);
+    }
+
+    function _requireAuthorityOf(bytes32 provinceCode) private view {
+        if (_existingProvince(provinceCode).authority != msg.sender) {
+            revert CertificateRegistryNotProvinceAuthority(msg.sender, provinceCode);
+        }
+    }
+
+    function _requireFreeAuthority(address authority) private view {
+        if (authority == address(0)) revert CertificateRegistryInvalidAccount(authority);
+        if (_provinceOfAuthority[authority] != bytes32(0)) {
+            revert CertificateRegistryAuthorityInUse(authority);
+        }
+    }
+
+    function _requireFreeAccount(address account) private view {
+        if (account == address(0)) revert CertificateRegistryInvalidAccount(account);
+        if (_issuerIndexOfAccount[account] != 0) revert CertificateRegistryAccountInUse(account);
+    }
+
+    function _existingIssuerIndex(bytes32 issuerId) private view returns (uint32 index) {
+        index = _issuerIndex[issuerId];
+        if (index == 0) revert CertificateRegistryUnknownIssuer(issuerId);
+    }
+
+    function _managedIssuer(bytes32 issuerId) private view returns (Issuer storage issuer) {
+        issuer = _issuers[_existingIssuerIndex(issuerId)];
+        if (_provinces[issuer.provinceCode].authority != msg.sender) {
+            revert CertificateRegistryNotProvinceAuthority(msg.sender, issuer.provinceCode);
+        }
+    }
+
+    function _startSealCert(uint32 index, bytes32 fingerprint) private {
+        if (fingerprint == bytes32(0)) revert CertificateRegistryInvalidFingerprint();
+        if (_sealCerts[fingerprint].issuerIndex != 0) {
+            revert CertificateRegistryFingerprintInUse(fingerprint);
+        }
+        _sealCerts[fingerprint] = SealCertPeriod({
+            issuerIndex: index,
+            fromBlock: SafeCast.toUint32(block.number),
+            untilBlock: 0
+        });
+    }
+
+    function _grantCertType(uint32 index, bytes32 issuerId, bytes16 certType) private {
+        if (certType == bytes16(0)) revert CertificateRegistryInvalidCertType();
+        if (!_issuerTypes[index].add(bytes32(certType))) {
+            revert CertificateRegistryCertTypeUnchanged(issuerId, certType);
+        }
+        emit IssuerCertTypeGranted(issuerId, certType);
+    }
+
+    function _requireRevoker(bytes32 root) private view {
+        Anchor memory a = _anchors[root];
+        if (a.blockNumber == 0) revert CertificateRegistryUnknownRoot(root);
+        Issuer storage issuer = _issuers[a.issuerIndex];
+        bool isIssuer = issuer.account == msg.sender && issuer.status == IssuerStatus.Active;
+        if (!isIssuer && _provinces[issuer.provinceCode].authority != msg.sender) {
+            revert CertificateRegistryNotRevoker(msg.sender, root);
+        }
+    }
+
+    function _requireReason(uint8 reason) private pure {
+        if (reason == 0 || reason > MAX_REVOCATION_REASON) {
+            revert CertificateRegistryInvalidReason(reason);
+        }
+    }
+
+    function _revocation(uint8 reason) private view returns (Revocation memory) {
+        return Revocation({
+            reason: reason,
+            blockNumber: SafeCast.toUint32(block.number),
+            timestamp: SafeCast.toUint32(block.timestamp)
+        });
+    }
+}

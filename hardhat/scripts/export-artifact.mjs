@@ -1,0 +1,56 @@
+// Writes the ABI and bytecode the Python side uses (ledger/abi/CertificateRegistry.json) from
+// Hardhat's build output. With --check it writes nothing and exits 1 if the committed file is
+// out of date with the sources, so the test command catches a contract edited without a rebuild.
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const hardhatDir = join(here, "..");
+const repo = join(hardhatDir, "..");
+const name = "CertificateRegistry";
+const source = join(repo, "contracts", `${name}.sol`);
+const built = join(hardhatDir, "artifacts", "contracts", `${name}.sol`, `${name}.json`);
+const target = join(repo, "ledger", "abi", `${name}.json`);
+
+const artifact = JSON.parse(readFileSync(built, "utf8"));
+const buildInfoId = artifact.buildInfoId;
+const buildInfo = JSON.parse(
+  readFileSync(join(hardhatDir, "artifacts", "build-info", `${buildInfoId}.json`), "utf8"),
+);
+const exported = {
+  contractName: artifact.contractName,
+  sourceName: `contracts/${name}.sol`,
+  sourceSha256: createHash("sha256").update(readFileSync(source)).digest("hex"),
+  compiler: {
+    version: buildInfo.solcLongVersion ?? buildInfo.solcVersion,
+    settings: {
+      evmVersion: buildInfo.input.settings.evmVersion,
+      optimizer: buildInfo.input.settings.optimizer,
+    },
+  },
+  abi: artifact.abi,
+  bytecode: artifact.bytecode,
+  deployedBytecode: artifact.deployedBytecode,
+};
+const text = JSON.stringify(exported, null, 2) + "\n";
+
+if (process.argv.includes("--check")) {
+  let committed = "";
+  try {
+    committed = readFileSync(target, "utf8");
+  } catch {
+    committed = "";
+  }
+  if (committed !== text) {
+    console.error(
+      `${target} is out of date with contracts/: run 'make build' and commit the result.`,
+    );
+    process.exit(1);
+  }
+  console.log(`${name} artifact up to date (source sha256 ${exported.sourceSha256.slice(0, 16)}…)`);
+} else {
+  writeFileSync(target, text);
+  console.log(`wrote ${target}`);
+}

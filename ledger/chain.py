@@ -1,0 +1,209 @@
+"""A connection to one chain node, and transactions signed locally by our own accounts.
+
+Works the same against anvil or a Hardhat node (local), Besu (production) and web3's in-process
+eth-tester chain (fast unit tests). Every transport failure becomes
+:class:`~ledger.errors.NodeUnavailable`; every revert, on any backend, a decoded
+:class:`~ledger.errors.RegistryRefused`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, cast
+
+import requests
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import (
+    ProviderConnectionError,
+    TimeExhausted,
+    Web3RPCError,
+)
+from web3.types import BlockIdentifier, TxParams, Wei
+
+from ledger.errors import LedgerError, NodeUnavailable, RegistryRefused, TransactionRejected
+from ledger.records import TxResult
+from ledger.revert import refusal_from_exception
+
+__all__ = ["Chain", "translate_errors"]
+
+_RECEIPT_TIMEOUT_S = 60.0
+
+
+@contextmanager
+def translate_errors(what: str) -> Iterator[None]:
+    """Translate third-party exceptions raised while talking to the node into ours."""
+    try:
+        yield
+    except LedgerError:
+        raise
+    except (
+        requests.exceptions.ConnectionError,
+        requests.exceptions.Timeout,
+        ProviderConnectionError,
+        ConnectionError,
+        TimeoutError,
+    ) as exc:
+        raise NodeUnavailable(f"{what}: node unreachable ({type(exc).__name__})") from exc
+    except TimeExhausted as exc:
+        raise NodeUnavailable(f"{what}: no receipt in time") from exc
+    except Exception as exc:
+        refusal = refusal_from_exception(exc)
+        if refusal is not None:
+            raise refusal from exc
+        if isinstance(exc, Web3RPCError):
+            raise TransactionRejected(f"{what}: {exc}") from exc
+        raise
+
+
+class Chain:
+    """One node connection plus per-account nonce bookkeeping (thread-safe)."""
+
+    def __init__(self, w3: Web3, *, description: str) -> None:
+        self.w3 = w3
+        self.description = description
+        self._lock = threading.Lock()
+        self._nonces: dict[str, int] = {}
+
+    @classmethod
+    def connect(cls, rpc_url: str, *, timeout: float = 10.0) -> Chain:
+        """Connect to a node by JSON-RPC URL. Nothing is sent until the first call."""
+        provider = Web3.HTTPProvider(
+            rpc_url,
+            request_kwargs={"timeout": timeout},
+            # No silent retries: callers decide (a verifier must say "could not check" quickly;
+            # the issuer pipeline retries with its own backoff).
+            exception_retry_configuration=None,
+        )
+        return cls(Web3(provider), description=rpc_url)
+
+    @classmethod
+    def in_process(cls) -> Chain:
+        """A fresh in-process eth-tester chain (needs the ``dev`` extra); for unit tests."""
+        try:
+            from web3.providers.eth_tester import EthereumTesterProvider  # noqa: PLC0415
+        except ImportError as exc:  # pragma: no cover - depends on installed extras
+            raise LedgerError("eth-tester is not installed (pip install ecert[dev])") from exc
+        return cls(Web3(EthereumTesterProvider()), description="eth-tester (in-process)")
+
+    # ------------------------------------------------------------------ reads
+
+    @property
+    def chain_id(self) -> int:
+        with translate_errors("chain id"):
+            return int(self.w3.eth.chain_id)
+
+    def block_number(self) -> int:
+        with translate_errors("block number"):
+            return int(self.w3.eth.block_number)
+
+    def block(self, number: BlockIdentifier) -> Any:
+        with translate_errors(f"block {number!r}"):
+            return self.w3.eth.get_block(number)
+
+    def is_reachable(self) -> bool:
+        try:
+            self.block_number()
+        except NodeUnavailable:
+            return False
+        return True
+
+    def call(self, fn: ContractFunction, *, block: BlockIdentifier = "latest") -> Any:
+        """Run a view function."""
+        with translate_errors(fn.fn_name):
+            return fn.call(block_identifier=block)
+
+    # ------------------------------------------------------------------ writes
+
+    def fund(self, address: str, wei: int, *, funder: LocalAccount | None = None) -> None:
+        """Give ``address`` a balance: from ``funder`` if given, else from the dev node."""
+        with translate_errors("fund"):
+            if funder is not None:
+                self._send({"to": address, "value": wei}, funder)
+            elif self.description.startswith("eth-tester"):
+                source = self.w3.eth.accounts[0]
+                tx_hash = self.w3.eth.send_transaction(
+                    {"from": source, "to": Web3.to_checksum_address(address), "value": Wei(wei)}
+                )
+                self.w3.eth.wait_for_transaction_receipt(tx_hash)
+            else:
+                balance = self.w3.eth.get_balance(Web3.to_checksum_address(address))
+                response = self.w3.provider.make_request(
+                    "anvil_setBalance",  # type: ignore[arg-type]
+                    [address, hex(balance + wei)],
+                )
+                if "error" in response:
+                    raise TransactionRejected(f"node cannot fund accounts: {response['error']}")
+
+    def transact(self, fn: ContractFunction, sender: LocalAccount) -> TxResult:
+        """Estimate, sign, send and wait for ``fn``; a revert raises ``RegistryRefused``."""
+        with translate_errors(fn.fn_name):
+            tx = {"to": fn.address, "data": fn._encode_transaction_data(), "value": 0}
+            return self._send(tx, sender)
+
+    def deploy(
+        self, abi: list[dict[str, Any]], bytecode: str, sender: LocalAccount, *args: Any
+    ) -> tuple[str, TxResult]:
+        """Deploy a contract; returns its address and the receipt summary."""
+        with translate_errors("deploy"):
+            factory = self.w3.eth.contract(abi=abi, bytecode=bytecode)
+            tx = {"data": factory.constructor(*args).data_in_transaction, "value": 0}
+            result = self._send(tx, sender)
+            receipt = self.w3.eth.get_transaction_receipt(HexBytes(result.tx_hash))
+            return str(receipt["contractAddress"]), result
+
+    def _send(self, tx: dict[str, Any], sender: LocalAccount) -> TxResult:
+        tx.setdefault("chainId", self.w3.eth.chain_id)
+        if "gas" not in tx:
+            # Estimation runs the call first, so a refusal surfaces here with its revert data.
+            estimate = self.w3.eth.estimate_gas({**tx, "from": sender.address})  # type: ignore[typeddict-item]
+            tx["gas"] = estimate + estimate // 5
+        if "maxFeePerGas" not in tx and "gasPrice" not in tx:
+            tx["gasPrice"] = self.w3.eth.gas_price
+        with self._lock:
+            tx["nonce"] = self._next_nonce(sender.address)
+            signed = sender.sign_transaction(tx)
+            try:
+                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            except Exception:
+                self._nonces.pop(sender.address, None)  # re-read from the node next time
+                raise
+            self._nonces[sender.address] = tx["nonce"] + 1
+        receipt = self.w3.eth.wait_for_transaction_receipt(
+            tx_hash, timeout=_RECEIPT_TIMEOUT_S, poll_latency=0.02
+        )
+        if receipt["status"] != 1:
+            raise self._explain_failure(tx, sender, int(receipt["blockNumber"]))
+        return TxResult(
+            tx_hash=bytes(tx_hash),
+            block_number=int(receipt["blockNumber"]),
+            gas_used=int(receipt["gasUsed"]),
+        )
+
+    def forget_nonces(self) -> None:
+        """Re-read nonces from the node (after a snapshot revert or an external transaction)."""
+        with self._lock:
+            self._nonces.clear()
+
+    def _next_nonce(self, address: str) -> int:
+        if address not in self._nonces:
+            self._nonces[address] = int(
+                self.w3.eth.get_transaction_count(Web3.to_checksum_address(address), "pending")
+            )
+        return self._nonces[address]
+
+    def _explain_failure(self, tx: dict[str, Any], sender: LocalAccount, block: int) -> LedgerError:
+        """A transaction was mined but failed: replay it as a call to learn why."""
+        replay = cast(TxParams, {k: tx[k] for k in ("to", "data", "value") if k in tx})
+        replay["from"] = sender.address
+        try:
+            self.w3.eth.call(replay, block_identifier=block - 1)
+        except Exception as exc:
+            refusal = refusal_from_exception(exc)
+            if refusal is not None:
+                return refusal
+        return RegistryRefused("Unknown", {"note": "transaction failed without revert data"})

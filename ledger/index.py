@@ -1,0 +1,533 @@
+"""A local index of the registry, rebuilt from its events, so lookups need no node round-trip.
+
+``RegistryIndex.sync`` reads new registry events from the node and applies them to a SQLite file;
+every read answers from that file, together with how fresh it is (``freshness``). A verifier can
+therefore keep answering while the node is briefly down, and say how old its data is. If the
+node's chain no longer contains the last block we indexed (a reset dev chain), the index
+rebuilds itself from the deployment block instead of mixing two histories.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from eth_hash.auto import keccak
+from web3 import Web3
+
+from ledger.artifact import load_registry_artifact
+from ledger.chain import translate_errors
+from ledger.codes import (
+    RevocationReason,
+    cert_type_from_bytes,
+    cert_type_to_bytes,
+    issuer_id_from_bytes,
+    province_from_bytes,
+)
+from ledger.records import (
+    Anchor,
+    Issuer,
+    IssuerStatus,
+    Province,
+    Revocation,
+    SealCertificate,
+)
+from ledger.registry import Registry
+
+__all__ = ["Freshness", "RegistryIndex", "SyncResult"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS provinces (
+    code TEXT PRIMARY KEY, name TEXT NOT NULL, authority TEXT NOT NULL, admitted_block INTEGER);
+CREATE TABLE IF NOT EXISTS issuers (
+    issuer_id TEXT PRIMARY KEY, province TEXT NOT NULL, name TEXT NOT NULL,
+    account TEXT NOT NULL, status TEXT NOT NULL, seal_fp BLOB NOT NULL,
+    registered_block INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS issuer_types (
+    issuer_id TEXT NOT NULL, cert_type TEXT NOT NULL, PRIMARY KEY (issuer_id, cert_type));
+CREATE TABLE IF NOT EXISTS issuer_history (
+    issuer_id TEXT NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL,
+    change TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS seal_certs (
+    fingerprint BLOB PRIMARY KEY, issuer_id TEXT NOT NULL, from_block INTEGER NOT NULL,
+    until_block INTEGER);
+CREATE TABLE IF NOT EXISTS anchors (
+    root BLOB PRIMARY KEY, issuer_id TEXT NOT NULL, cert_type TEXT NOT NULL,
+    leaf_count INTEGER NOT NULL, block INTEGER NOT NULL, timestamp INTEGER NOT NULL,
+    account TEXT NOT NULL, tx_hash BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS anchors_by_issuer ON anchors (issuer_id, block);
+CREATE TABLE IF NOT EXISTS root_revocations (
+    root BLOB PRIMARY KEY, reason INTEGER NOT NULL, block INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL, revoked_by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS leaf_revocations (
+    root BLOB NOT NULL, leaf BLOB NOT NULL, reason INTEGER NOT NULL, block INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL, revoked_by TEXT NOT NULL, PRIMARY KEY (root, leaf));
+CREATE TABLE IF NOT EXISTS recognitions (
+    verifying TEXT NOT NULL, issuing TEXT NOT NULL, cert_type TEXT NOT NULL,
+    recognised INTEGER NOT NULL, block INTEGER NOT NULL,
+    PRIMARY KEY (verifying, issuing, cert_type));
+CREATE TABLE IF NOT EXISTS journal (
+    block INTEGER NOT NULL, log_index INTEGER NOT NULL, tx_hash BLOB NOT NULL,
+    event TEXT NOT NULL, args TEXT NOT NULL, PRIMARY KEY (block, log_index));
+"""
+_DATA_TABLES = (
+    "provinces",
+    "issuers",
+    "issuer_types",
+    "issuer_history",
+    "seal_certs",
+    "anchors",
+    "root_revocations",
+    "leaf_revocations",
+    "recognitions",
+    "journal",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """How current the index is."""
+
+    block: int
+    """Last block applied (``-1``: nothing yet)."""
+    block_time: datetime | None
+    """Timestamp of that block."""
+    synced_at: datetime | None
+    """When this index last completed a sync with the node (UTC)."""
+
+    def age_seconds(self, now: datetime | None = None) -> float | None:
+        if self.synced_at is None:
+            return None
+        return ((now or datetime.now(UTC)) - self.synced_at).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    from_block: int
+    to_block: int
+    events: int
+    rebuilt: bool
+
+
+def _time(seconds: int) -> datetime:
+    return datetime.fromtimestamp(int(seconds), tz=UTC)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return value
+
+
+class RegistryIndex:
+    """SQLite-backed mirror of one registry deployment."""
+
+    def __init__(self, path: Path | str, *, registry_address: str, start_block: int = 0) -> None:
+        self.path = str(path)
+        self.registry_address = Web3.to_checksum_address(registry_address)
+        self.start_block = start_block
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        stored = self._meta("registry_address")
+        if stored is None:
+            self._set_meta("registry_address", self.registry_address)
+        elif stored != self.registry_address:
+            raise ValueError(f"index {self.path} belongs to registry {stored}")
+
+    def close(self) -> None:
+        self._db.close()
+
+    # ------------------------------------------------------------------ meta
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def freshness(self) -> Freshness:
+        with self._lock:
+            block = self._meta("last_block")
+            block_time = self._meta("last_block_time")
+            synced = self._meta("synced_at")
+        return Freshness(
+            block=int(block) if block is not None else -1,
+            block_time=_time(int(block_time)) if block_time else None,
+            synced_at=datetime.fromisoformat(synced) if synced else None,
+        )
+
+    # ------------------------------------------------------------------ sync
+
+    def sync(
+        self, registry: Registry, *, to_block: int | None = None, chunk: int = 2_000
+    ) -> SyncResult:
+        """Apply every registry event up to ``to_block`` (default: latest). Raises
+        ``NodeUnavailable`` if the node cannot be reached; the index is then left as it was."""
+        if registry.address != self.registry_address:
+            raise ValueError("registry does not match this index")
+        chain = registry.chain
+        rebuilt = False
+        with self._lock:
+            last = self.freshness().block
+            last_hash = self._meta("last_block_hash")
+            if last >= 0 and last_hash is not None:
+                node_block = chain.block(last) if last <= chain.block_number() else None
+                if node_block is None or bytes(node_block["hash"]).hex() != last_hash:
+                    self._reset()
+                    last, rebuilt = -1, True
+            head = chain.block_number() if to_block is None else to_block
+            start = max(last + 1, self.start_block)
+            events = 0
+            decoder = _EventDecoder(registry)
+            position = start
+            while position <= head:
+                end = min(position + chunk - 1, head)
+                with translate_errors("get_logs"):
+                    logs = chain.w3.eth.get_logs(
+                        {"address": registry.address, "fromBlock": position, "toBlock": end}
+                    )
+                block_times: dict[int, int] = {}
+                decoded = [decoder.decode(log) for log in logs]
+                for entry in decoded:
+                    if entry is not None and entry.block not in block_times:
+                        block_times[entry.block] = int(chain.block(entry.block)["timestamp"])
+                tip = chain.block(end)
+                with self._transaction() as db:
+                    for entry in decoded:
+                        if entry is not None:
+                            self._apply(db, entry, block_times[entry.block])
+                            events += 1
+                    self._set_meta("last_block", str(end))
+                    self._set_meta("last_block_hash", bytes(tip["hash"]).hex())
+                    self._set_meta("last_block_time", str(int(tip["timestamp"])))
+                position = end + 1
+            if head < start and last >= 0:
+                pass  # nothing new
+            self._set_meta("synced_at", datetime.now(UTC).isoformat())
+        return SyncResult(from_block=start, to_block=head, events=events, rebuilt=rebuilt)
+
+    def _reset(self) -> None:
+        with self._transaction() as db:
+            for table in _DATA_TABLES:
+                db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            db.execute("DELETE FROM meta WHERE key != 'registry_address'")
+
+    def _apply(self, db: sqlite3.Connection, e: _Event, ts: int) -> None:
+        a = e.args
+        db.execute(
+            "INSERT OR IGNORE INTO journal VALUES (?, ?, ?, ?, ?)",
+            (
+                e.block,
+                e.log_index,
+                e.tx_hash,
+                e.name,
+                json.dumps({k: _json_value(v) for k, v in a.items()}, ensure_ascii=False),
+            ),
+        )
+        name = e.name
+        if name == "ProvinceAdmitted":
+            db.execute(
+                "INSERT OR REPLACE INTO provinces VALUES (?, ?, ?, ?)",
+                (province_from_bytes(a["code"]), a["name"], a["authority"], e.block),
+            )
+        elif name == "ProvinceAuthorityChanged":
+            db.execute(
+                "UPDATE provinces SET authority = ? WHERE code = ?",
+                (a["newAuthority"], province_from_bytes(a["code"])),
+            )
+        elif name == "IssuerRegistered":
+            issuer = issuer_id_from_bytes(a["issuerId"])
+            db.execute(
+                "INSERT OR REPLACE INTO issuers VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    issuer,
+                    province_from_bytes(a["provinceCode"]),
+                    a["name"],
+                    a["account"],
+                    IssuerStatus.ACTIVE.value,
+                    a["sealCertFingerprint"],
+                    e.block,
+                ),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO seal_certs VALUES (?, ?, ?, NULL)",
+                (a["sealCertFingerprint"], issuer, e.block),
+            )
+            self._history(db, issuer, e, "REGISTERED", a["account"])
+        elif name in ("IssuerSuspended", "IssuerReactivated"):
+            issuer = issuer_id_from_bytes(a["issuerId"])
+            status = IssuerStatus.SUSPENDED if name == "IssuerSuspended" else IssuerStatus.ACTIVE
+            db.execute("UPDATE issuers SET status = ? WHERE issuer_id = ?", (status.value, issuer))
+            self._history(db, issuer, e, status.value, a["by"])
+        elif name == "IssuerAccountRotated":
+            issuer = issuer_id_from_bytes(a["issuerId"])
+            db.execute(
+                "UPDATE issuers SET account = ? WHERE issuer_id = ?", (a["newAccount"], issuer)
+            )
+            self._history(db, issuer, e, "ACCOUNT_ROTATED", a["newAccount"])
+        elif name == "IssuerSealCertificateRotated":
+            issuer = issuer_id_from_bytes(a["issuerId"])
+            db.execute(
+                "UPDATE seal_certs SET until_block = ? WHERE fingerprint = ?",
+                (e.block, a["previousFingerprint"]),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO seal_certs VALUES (?, ?, ?, NULL)",
+                (a["newFingerprint"], issuer, e.block),
+            )
+            db.execute(
+                "UPDATE issuers SET seal_fp = ? WHERE issuer_id = ?", (a["newFingerprint"], issuer)
+            )
+            self._history(db, issuer, e, "SEAL_ROTATED", "0x" + a["newFingerprint"].hex())
+        elif name in ("IssuerCertTypeGranted", "IssuerCertTypeWithdrawn"):
+            issuer = issuer_id_from_bytes(a["issuerId"])
+            cert_type = cert_type_from_bytes(a["certType"])
+            if name == "IssuerCertTypeGranted":
+                db.execute("INSERT OR IGNORE INTO issuer_types VALUES (?, ?)", (issuer, cert_type))
+                self._history(db, issuer, e, "TYPE_GRANTED", cert_type)
+            else:
+                db.execute(
+                    "DELETE FROM issuer_types WHERE issuer_id = ? AND cert_type = ?",
+                    (issuer, cert_type),
+                )
+                self._history(db, issuer, e, "TYPE_WITHDRAWN", cert_type)
+        elif name == "RootAnchored":
+            db.execute(
+                "INSERT OR IGNORE INTO anchors VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    a["root"],
+                    issuer_id_from_bytes(a["issuerId"]),
+                    cert_type_from_bytes(a["certType"]),
+                    a["leafCount"],
+                    e.block,
+                    ts,
+                    a["account"],
+                    e.tx_hash,
+                ),
+            )
+        elif name == "RootRevoked":
+            db.execute(
+                "INSERT OR IGNORE INTO root_revocations VALUES (?, ?, ?, ?, ?)",
+                (a["root"], a["reason"], e.block, ts, a["by"]),
+            )
+        elif name == "CertificateRevoked":
+            db.execute(
+                "INSERT OR IGNORE INTO leaf_revocations VALUES (?, ?, ?, ?, ?, ?)",
+                (a["root"], a["leaf"], a["reason"], e.block, ts, a["by"]),
+            )
+        elif name == "RecognitionSet":
+            db.execute(
+                "INSERT OR REPLACE INTO recognitions VALUES (?, ?, ?, ?, ?)",
+                (
+                    province_from_bytes(a["verifyingProvince"]),
+                    province_from_bytes(a["issuingProvince"]),
+                    cert_type_from_bytes(a["certType"]),
+                    int(a["recognised"]),
+                    e.block,
+                ),
+            )
+
+    @staticmethod
+    def _history(db: sqlite3.Connection, issuer: str, e: _Event, change: str, detail: str) -> None:
+        db.execute(
+            "INSERT INTO issuer_history VALUES (?, ?, ?, ?, ?)",
+            (issuer, e.block, e.log_index, change, detail),
+        )
+
+    # ------------------------------------------------------------------ reads
+
+    def _one(self, sql: str, params: tuple[Any, ...]) -> Any:
+        with self._lock:
+            return self._db.execute(sql, params).fetchone()
+
+    def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def province(self, code: str) -> Province | None:
+        row = self._one(
+            "SELECT code, name, authority, admitted_block FROM provinces WHERE code = ?", (code,)
+        )
+        return None if row is None else Province(*row)
+
+    def provinces(self) -> list[Province]:
+        rows = self._all(
+            "SELECT code, name, authority, admitted_block FROM provinces "
+            "ORDER BY admitted_block, code"
+        )
+        return [Province(*row) for row in rows]
+
+    def issuer(self, issuer_id: str) -> Issuer | None:
+        row = self._one(
+            "SELECT issuer_id, province, name, account, status, seal_fp, registered_block "
+            "FROM issuers WHERE issuer_id = ?",
+            (issuer_id,),
+        )
+        if row is None:
+            return None
+        types = self._all(
+            "SELECT cert_type FROM issuer_types WHERE issuer_id = ? ORDER BY 1", (issuer_id,)
+        )
+        return Issuer(
+            issuer_id=row[0],
+            province=row[1],
+            name=row[2],
+            account=row[3],
+            status=IssuerStatus(row[4]),
+            seal_cert_fingerprint=bytes(row[5]),
+            registered_at_block=row[6],
+            cert_types=tuple(t[0] for t in types),
+        )
+
+    def issuers(self) -> list[Issuer]:
+        ids = self._all("SELECT issuer_id FROM issuers ORDER BY registered_block, issuer_id")
+        found = (self.issuer(i[0]) for i in ids)
+        return [i for i in found if i is not None]
+
+    def issuer_of_account(self, account: str) -> str | None:
+        row = self._one(
+            "SELECT issuer_id FROM issuers WHERE account = ?", (Web3.to_checksum_address(account),)
+        )
+        return None if row is None else str(row[0])
+
+    def is_authorised(self, issuer_id: str, cert_type: str) -> bool:
+        cert_type_to_bytes(cert_type)  # validates the code
+        row = self._one(
+            "SELECT 1 FROM issuers i JOIN issuer_types t ON t.issuer_id = i.issuer_id "
+            "WHERE i.issuer_id = ? AND t.cert_type = ? AND i.status = ?",
+            (issuer_id, cert_type, IssuerStatus.ACTIVE.value),
+        )
+        return row is not None
+
+    def issuer_history(self, issuer_id: str) -> list[tuple[int, str, str]]:
+        """``(block, change, detail)`` for every change to an issuer, oldest first."""
+        rows = self._all(
+            "SELECT block, change, detail FROM issuer_history WHERE issuer_id = ? "
+            "ORDER BY block, log_index",
+            (issuer_id,),
+        )
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    def seal_certificate(self, fingerprint: bytes) -> SealCertificate | None:
+        row = self._one(
+            "SELECT issuer_id, from_block, until_block FROM seal_certs WHERE fingerprint = ?",
+            (bytes(fingerprint),),
+        )
+        if row is None:
+            return None
+        return SealCertificate(
+            fingerprint=bytes(fingerprint), issuer_id=row[0], from_block=row[1], until_block=row[2]
+        )
+
+    def anchor_of(self, root: bytes) -> Anchor | None:
+        row = self._one(
+            "SELECT issuer_id, cert_type, leaf_count, block, timestamp FROM anchors WHERE root = ?",
+            (bytes(root),),
+        )
+        if row is None:
+            return None
+        return Anchor(
+            root=bytes(root),
+            issuer_id=row[0],
+            cert_type=row[1],
+            leaf_count=row[2],
+            block_number=row[3],
+            timestamp=_time(row[4]),
+        )
+
+    def anchor_count(self) -> int:
+        return int(self._one("SELECT COUNT(*) FROM anchors", ())[0])
+
+    def root_revocation(self, root: bytes) -> Revocation | None:
+        row = self._one(
+            "SELECT reason, block, timestamp FROM root_revocations WHERE root = ?", (bytes(root),)
+        )
+        return None if row is None else Revocation(RevocationReason(row[0]), row[1], _time(row[2]))
+
+    def certificate_revocation(self, root: bytes, leaf: bytes) -> Revocation | None:
+        row = self._one(
+            "SELECT reason, block, timestamp FROM leaf_revocations WHERE root = ? AND leaf = ?",
+            (bytes(root), bytes(leaf)),
+        )
+        return None if row is None else Revocation(RevocationReason(row[0]), row[1], _time(row[2]))
+
+    def is_recognised(self, verifying: str, issuing: str, cert_type: str) -> bool:
+        if verifying == issuing:
+            return self.province(verifying) is not None
+        row = self._one(
+            "SELECT recognised FROM recognitions WHERE verifying = ? AND issuing = ? "
+            "AND cert_type = ?",
+            (verifying, issuing, cert_type),
+        )
+        return bool(row and row[0])
+
+    def recognitions(self) -> list[tuple[str, str, str]]:
+        """Every standing agreement as ``(verifying, issuing, cert_type)``."""
+        rows = self._all(
+            "SELECT verifying, issuing, cert_type FROM recognitions "
+            "WHERE recognised = 1 ORDER BY 1, 2, 3"
+        )
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    def event_count(self) -> int:
+        return int(self._one("SELECT COUNT(*) FROM journal", ())[0])
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    name: str
+    args: dict[str, Any]
+    block: int
+    log_index: int
+    tx_hash: bytes
+
+
+class _EventDecoder:
+    """Decodes raw registry logs by their first topic."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._events: dict[bytes, Any] = {}
+        for entry in load_registry_artifact().abi:
+            if entry.get("type") != "event":
+                continue
+            types = ",".join(str(p["type"]) for p in entry["inputs"])
+            topic = keccak(f"{entry['name']}({types})".encode())
+            self._events[topic] = getattr(registry.contract.events, str(entry["name"]))()
+
+    def decode(self, log: Any) -> _Event | None:
+        topics = log["topics"]
+        if not topics:
+            return None
+        event = self._events.get(bytes(topics[0]))
+        if event is None:
+            return None
+        decoded = event.process_log(log)
+        return _Event(
+            name=str(decoded["event"]),
+            args={k: (bytes(v) if isinstance(v, bytes) else v) for k, v in decoded["args"].items()},
+            block=int(log["blockNumber"]),
+            log_index=int(log["logIndex"]),
+            tx_hash=bytes(log["transactionHash"]),
+        )

@@ -1,0 +1,112 @@
+"""Chain account keys encrypted at rest (Ethereum keystore v3: scrypt + AES-128-CTR).
+
+The password comes from ``ECERT_KEY_PASSWORD`` or from the file named by
+``ECERT_KEY_PASSWORD_FILE``; there is no default. Keys are never printed or logged: the
+``LocalAccount`` objects handed out render only their address.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from ledger.errors import KeystoreError
+
+__all__ = ["KeyStore", "password_from_env"]
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9_.\-]{0,63}")
+DEFAULT_SCRYPT_N = 1 << 17
+
+
+def password_from_env() -> str:
+    """The keystore password from the environment; refuses to run without one."""
+    direct = os.environ.get("ECERT_KEY_PASSWORD")
+    if direct:
+        return direct
+    path = os.environ.get("ECERT_KEY_PASSWORD_FILE")
+    if path:
+        try:
+            value = Path(path).read_text("utf-8").strip()
+        except OSError as exc:
+            raise KeystoreError(f"cannot read ECERT_KEY_PASSWORD_FILE: {exc.strerror}") from exc
+        if value:
+            return value
+    raise KeystoreError("set ECERT_KEY_PASSWORD or ECERT_KEY_PASSWORD_FILE to unlock keys")
+
+
+class KeyStore:
+    """A directory of encrypted account keys, one ``<name>.json`` per account."""
+
+    def __init__(self, directory: Path, password: str, *, scrypt_n: int = DEFAULT_SCRYPT_N) -> None:
+        if len(password) < 12:
+            raise KeystoreError("the keystore password must be at least 12 characters")
+        self.directory = directory
+        self._password = password
+        self._scrypt_n = scrypt_n
+        self._cache: dict[str, LocalAccount] = {}
+
+    def __repr__(self) -> str:
+        return f"KeyStore({str(self.directory)!r})"
+
+    def _path(self, name: str) -> Path:
+        if not _NAME.fullmatch(name):
+            raise KeystoreError(f"invalid key name {name!r}")
+        return self.directory / f"{name}.json"
+
+    def names(self) -> list[str]:
+        if not self.directory.is_dir():
+            return []
+        return sorted(p.stem for p in self.directory.glob("*.json"))
+
+    def create(self, name: str) -> LocalAccount:
+        """Generate a new key and store it encrypted; refuses to overwrite."""
+        path = self._path(name)
+        if path.exists():
+            raise KeystoreError(f"key {name!r} already exists")
+        account: LocalAccount = Account.create()
+        encrypted = Account.encrypt(
+            account.key, self._password, kdf="scrypt", iterations=self._scrypt_n
+        )
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(encrypted, fh)
+        self._cache[name] = account
+        return account
+
+    def load(self, name: str) -> LocalAccount:
+        """Decrypt a stored key (cached for the life of this object)."""
+        if name in self._cache:
+            return self._cache[name]
+        path = self._path(name)
+        try:
+            encrypted = json.loads(path.read_text("utf-8"))
+        except FileNotFoundError as exc:
+            raise KeystoreError(f"no key named {name!r} in {self.directory}") from exc
+        except (OSError, ValueError) as exc:
+            raise KeystoreError(f"key file {path.name} is unreadable") from exc
+        try:
+            key = Account.decrypt(encrypted, self._password)
+        except ValueError as exc:
+            # eth-account says "MAC mismatch" for a wrong password; never echo key material.
+            raise KeystoreError(f"cannot decrypt key {name!r}: wrong password?") from exc
+        account: LocalAccount = Account.from_key(key)
+        self._cache[name] = account
+        return account
+
+    def load_or_create(self, name: str) -> LocalAccount:
+        return self.load(name) if self._path(name).exists() else self.create(name)
+
+    def address(self, name: str) -> str:
+        """The address of a stored key, read without decrypting it."""
+        try:
+            raw = json.loads(self._path(name).read_text("utf-8"))["address"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise KeystoreError(f"no readable key named {name!r}") from exc
+        return Web3.to_checksum_address("0x" + str(raw).removeprefix("0x"))

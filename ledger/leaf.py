@@ -1,0 +1,94 @@
+"""The Merkle leaf of one certificate: what the chain commits to, defined once for both sides.
+
+A leaf is OpenZeppelin's double-hashed leaf of the ABI-encoded tuple
+``(uint8 version, bytes32 issuerId, bytes16 certType, bytes32 certificateIdHash,
+bytes32 claimsCommitment, bytes32 documentDigest, uint64 validFrom, uint64 validUntil)``.
+
+It binds the certificate to its issuer and type (so a root anchored by one issuer cannot vouch
+for another's certificate), to the final sealed PDF bytes (``documentDigest``), to the claims
+(``claimsCommitment``, a salted commitment so nothing personal can be guessed from it) and to its
+validity period. Only the leaf hash, never these values, goes on chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from eth_abi.abi import encode
+from eth_hash.auto import keccak
+
+from ledger.codes import cert_type_to_bytes, issuer_id_to_bytes
+from ledger.errors import MerkleError
+
+__all__ = ["LEAF_ABI_TYPES", "LEAF_VERSION", "CertificateLeaf", "certificate_id_hash"]
+
+LEAF_VERSION = 1
+LEAF_ABI_TYPES = (
+    "uint8",
+    "bytes32",
+    "bytes16",
+    "bytes32",
+    "bytes32",
+    "bytes32",
+    "uint64",
+    "uint64",
+)
+
+
+def certificate_id_hash(certificate_id: str) -> bytes:
+    """SHA-256 of the certificate number as printed (UTF-8)."""
+    return hashlib.sha256(certificate_id.encode("utf-8")).digest()
+
+
+def _seconds(moment: datetime | None) -> int:
+    if moment is None:
+        return 0
+    if moment.tzinfo is None:
+        raise MerkleError("leaf dates must be timezone-aware")
+    return int(moment.astimezone(UTC).timestamp())
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateLeaf:
+    """The values a certificate's leaf commits to."""
+
+    issuer_id: str
+    """Registry id of the issuing department."""
+    cert_type: str
+    """Certificate type code, e.g. ``BUSINESS_LICENCE``."""
+    certificate_id: str
+    """Certificate number as printed on the document."""
+    claims_commitment: bytes
+    """32-byte salted commitment to the certificate's claims."""
+    document_digest: bytes
+    """SHA-256 of the final sealed PDF."""
+    valid_from: datetime
+    """Start of validity (timezone-aware)."""
+    valid_until: datetime | None = None
+    """End of validity, or ``None`` for a certificate that does not expire."""
+
+    def __post_init__(self) -> None:
+        for name in ("claims_commitment", "document_digest"):
+            if len(getattr(self, name)) != 32:
+                raise MerkleError(f"{name} must be 32 bytes")
+        if self.valid_until is not None and _seconds(self.valid_until) < _seconds(self.valid_from):
+            raise MerkleError("valid_until is before valid_from")
+
+    def abi_values(self) -> tuple[object, ...]:
+        """The tuple that is ABI-encoded, in ``LEAF_ABI_TYPES`` order."""
+        return (
+            LEAF_VERSION,
+            issuer_id_to_bytes(self.issuer_id),
+            cert_type_to_bytes(self.cert_type),
+            certificate_id_hash(self.certificate_id),
+            bytes(self.claims_commitment),
+            bytes(self.document_digest),
+            _seconds(self.valid_from),
+            _seconds(self.valid_until),
+        )
+
+    def hash(self) -> bytes:
+        """``keccak256(keccak256(abi.encode(values)))``."""
+        return keccak(keccak(encode(list(LEAF_ABI_TYPES), list(self.abi_values()))))

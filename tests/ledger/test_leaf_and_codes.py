@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from eth_abi.abi import encode
+from eth_hash.auto import keccak
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ledger.codes import (
+    cert_type_from_bytes,
+    cert_type_to_bytes,
+    issuer_id_from_bytes,
+    issuer_id_to_bytes,
+    province_from_bytes,
+    province_to_bytes,
+)
+from ledger.digest import certificate_fingerprint, document_digest, file_digest
+from ledger.errors import InvalidIdentifier, MerkleError
+from ledger.leaf import CertificateLeaf, certificate_id_hash
+from tests.vectors import generate
+
+START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+
+
+def _leaf(**changes: object) -> CertificateLeaf:
+    values: dict[str, object] = {
+        "issuer_id": "ZJ-AMR",
+        "cert_type": "BUSINESS_LICENCE",
+        "certificate_id": "ZJ-2026-000001",
+        "claims_commitment": b"\x11" * 32,
+        "document_digest": b"\x22" * 32,
+        "valid_from": START,
+        "valid_until": START + timedelta(days=365),
+    }
+    values.update(changes)
+    return CertificateLeaf(**values)  # type: ignore[arg-type]
+
+
+def test_leaf_is_openzeppelin_double_hash_of_the_abi_tuple() -> None:
+    leaf = _leaf()
+    encoded = encode(
+        ["uint8", "bytes32", "bytes16", "bytes32", "bytes32", "bytes32", "uint64", "uint64"],
+        [
+            1,
+            b"ZJ-AMR".ljust(32, b"\0"),
+            b"BUSINESS_LICENCE",
+            certificate_id_hash("ZJ-2026-000001"),
+            b"\x11" * 32,
+            b"\x22" * 32,
+            int(START.timestamp()),
+            int((START + timedelta(days=365)).timestamp()),
+        ],
+    )
+    assert leaf.hash() == keccak(keccak(encoded))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"issuer_id": "ZJ-AMR2"},
+        {"cert_type": "DEGREE_CERT"},
+        {"certificate_id": "ZJ-2026-000002"},
+        {"claims_commitment": b"\x12" * 32},
+        {"document_digest": b"\x23" * 32},
+        {"valid_from": START + timedelta(seconds=1)},
+        {"valid_until": None},
+    ],
+)
+def test_every_field_changes_the_leaf(change: dict[str, object]) -> None:
+    assert _leaf(**change).hash() != _leaf().hash()
+
+
+def test_leaf_refuses_naive_dates_bad_digests_and_reversed_periods() -> None:
+    with pytest.raises(MerkleError):
+        _leaf(valid_from=datetime(2026, 1, 1)).hash()  # noqa: DTZ001 - the point of the test
+    with pytest.raises(MerkleError):
+        _leaf(document_digest=b"\x01" * 31)
+    with pytest.raises(MerkleError):
+        _leaf(valid_until=START - timedelta(days=1))
+
+
+def test_committed_vectors_match_the_python_code() -> None:
+    # The Hardhat suite checks the same file against ethers and the contract.
+    assert generate.PATH.read_text("utf-8") == generate.render()
+    data = json.loads(generate.render())
+    assert len(data["cases"]) >= 15
+
+
+@given(st.from_regex(r"[A-Z0-9]{2,12}", fullmatch=True))
+def test_province_codes_round_trip(code: str) -> None:
+    assert province_from_bytes(province_to_bytes(code)) == code
+
+
+@given(st.from_regex(r"[A-Z][A-Z0-9_]{0,15}", fullmatch=True))
+def test_cert_types_round_trip(code: str) -> None:
+    raw = cert_type_to_bytes(code)
+    assert len(raw) == 16
+    assert cert_type_from_bytes(raw) == code
+
+
+@pytest.mark.parametrize("bad", ["", "zj", "Z", "浙江", "A" * 13, "Z J"])
+def test_bad_province_codes(bad: str) -> None:
+    with pytest.raises(InvalidIdentifier):
+        province_to_bytes(bad)
+
+
+@pytest.mark.parametrize("bad", ["", "business", "A" * 17, "1ABC"])
+def test_bad_cert_types(bad: str) -> None:
+    with pytest.raises(InvalidIdentifier):
+        cert_type_to_bytes(bad)
+
+
+def test_issuer_ids_accept_social_credit_codes_and_refuse_junk() -> None:
+    assert issuer_id_from_bytes(issuer_id_to_bytes("11330000002482000X")) == "11330000002482000X"
+    with pytest.raises(InvalidIdentifier):
+        issuer_id_to_bytes("-LEADING-DASH")
+    with pytest.raises(InvalidIdentifier):
+        issuer_id_from_bytes(b"\xff" * 32)
+    with pytest.raises(InvalidIdentifier):
+        issuer_id_from_bytes(b"AB")
+
+
+def test_digests(tmp_path: object) -> None:
+    from pathlib import Path  # noqa: PLC0415
+
+    path = Path(str(tmp_path)) / "doc.pdf"
+    body = b"%PDF-1.7\n" + bytes(range(256)) * 5000
+    path.write_bytes(body)
+    assert file_digest(path) == document_digest(body)
+    assert len(certificate_fingerprint(b"der")) == 32

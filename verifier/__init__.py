@@ -1,0 +1,1 @@
+"""Verification of certificates against seals, the registry and recognition agreements."""
