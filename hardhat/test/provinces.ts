@@ -1,0 +1,247 @@
+import { expect } from "chai";
+
+import {
+  DIPLOMA,
+  GD,
+  IssuerStatus,
+  JS,
+  SH,
+  ZERO32,
+  ZERO_ADDRESS,
+  ZJ,
+  ZJ_EDU,
+  b32,
+  blockOf,
+  fingerprint,
+  issuersFixture,
+  mined,
+  networkHelpers,
+  provincesFixture,
+} from "./fixtures.js";
+
+const { loadFixture } = networkHelpers;
+
+describe("Provinces", function () {
+  describe("deployment", function () {
+    it("makes the constructor's consortium admin the owner, not the deployer", async function () {
+      const { registry, admin, deployer } = await loadFixture(provincesFixture);
+      expect(await registry.owner()).to.equal(admin.address);
+      expect(await registry.owner()).to.not.equal(deployer.address);
+      expect(await registry.pendingOwner()).to.equal(ZERO_ADDRESS);
+      expect(await registry.MAX_REVOCATION_REASON()).to.equal(7n);
+    });
+
+    it("lists the admitted provinces in admission order with their authorities", async function () {
+      const { registry, zjAuthority, jsAuthority, gdAuthority, outsider } = await loadFixture(provincesFixture);
+      expect(await registry.provinceCodes()).to.deep.equal([ZJ, JS, GD]);
+      expect(await registry.provinceOfAuthority(zjAuthority.address)).to.equal(ZJ);
+      expect(await registry.provinceOfAuthority(jsAuthority.address)).to.equal(JS);
+      expect(await registry.provinceOfAuthority(gdAuthority.address)).to.equal(GD);
+      expect(await registry.provinceOfAuthority(outsider.address)).to.equal(ZERO32);
+      const gd = await registry.getProvince(GD);
+      expect(gd.authority).to.equal(gdAuthority.address);
+      expect(gd.name).to.equal("Guangdong");
+    });
+
+    it("getProvince refuses an unknown code", async function () {
+      const { registry } = await loadFixture(provincesFixture);
+      await expect(registry.getProvince(SH))
+        .to.be.revertedWithCustomError(registry, "CertificateRegistryUnknownProvince")
+        .withArgs(SH);
+    });
+  });
+
+  describe("admitProvince", function () {
+    it("admits a province, emits ProvinceAdmitted and records it in every view", async function () {
+      const { registry, admin, spare } = await loadFixture(provincesFixture);
+      const shAuthority = spare[0];
+      const tx = registry.connect(admin).admitProvince(SH, "Shanghai", shAuthority.address);
+      await expect(tx).to.emit(registry, "ProvinceAdmitted").withArgs(SH, shAuthority.address, "Shanghai");
+      const { number } = await blockOf(await mined(tx));
+
+      const province = await registry.getProvince(SH);
+      expect(province.authority).to.equal(shAuthority.address);
+      expect(province.admittedAt).to.equal(number);
+      expect(province.name).to.equal("Shanghai");
+      expect(await registry.provinceCodes()).to.deep.equal([ZJ, JS, GD, SH]);
+      expect(await registry.provinceOfAuthority(shAuthority.address)).to.equal(SH);
+    });
+
+    it("is refused to anyone but the consortium admin", async function () {
+      const { registry, deployer, zjAuthority, outsider, spare } = await loadFixture(provincesFixture);
+      for (const caller of [deployer, zjAuthority, outsider]) {
+        await expect(registry.connect(caller).admitProvince(SH, "Shanghai", spare[0].address))
+          .to.be.revertedWithCustomError(registry, "OwnableUnauthorizedAccount")
+          .withArgs(caller.address);
+      }
+      expect(await registry.provinceCodes()).to.have.length(3);
+    });
+
+    it("refuses the zero code", async function () {
+      const { registry, admin, spare } = await loadFixture(provincesFixture);
+      await expect(
+        registry.connect(admin).admitProvince(ZERO32, "Nowhere", spare[0].address),
+      ).to.be.revertedWithCustomError(registry, "CertificateRegistryInvalidCode");
+    });
+
+    it("refuses a code already admitted", async function () {
+      const { registry, admin, spare } = await loadFixture(provincesFixture);
+      await expect(registry.connect(admin).admitProvince(ZJ, "Zhejiang again", spare[0].address))
+        .to.be.revertedWithCustomError(registry, "CertificateRegistryProvinceExists")
+        .withArgs(ZJ);
+    });
+
+    it("refuses the zero authority", async function () {
+      const { registry, admin } = await loadFixture(provincesFixture);
+      await expect(registry.connect(admin).admitProvince(SH, "Shanghai", ZERO_ADDRESS))
+        .to.be.revertedWithCustomError(registry, "CertificateRegistryInvalidAccount")
+        .withArgs(ZERO_ADDRESS);
+    });
+
+    it("refuses an authority that already governs another province", async function () {
+      const { registry, admin, jsAuthority } = await loadFixture(provincesFixture);
+      await expect(registry.connect(admin).admitProvince(SH, "Shanghai", jsAuthority.address))
+        .to.be.revertedWithCustomError(registry, "CertificateRegistryAuthorityInUse")
+        .withArgs(jsAuthority.address);
+      expect(await registry.provinceOfAuthority(jsAuthority.address)).to.equal(JS);
+    });
+  });
+
+  describe("setProvinceAuthority", function () {
+    it("lets the current authority hand over, emitting ProvinceAuthorityChanged", async function () {
+      const { registry, zjAuthority, spare } = await loadFixture(provincesFixture);
+      const next = spare[0];
+      await expect(registry.connect(zjAuthority).setProvinceAuthority(ZJ, next.address))
+        .to.emit(registry, "ProvinceAuthorityChanged")
+        .withArgs(ZJ, zjAuthority.address, next.address);
+      expect((await registry.getProvince(ZJ)).authority).to.equal(next.address);
+      expect(await registry.provinceOfAuthority(next.address)).to.equal(ZJ);
+      expect(await registry.provinceOfAuthority(zjAuthority.address)).to.equal(ZERO32);
+    });
+
+    it("lets the consortium admin replace an authority (recovery)", async function () {
+      const { registry, admin, zjAuthority, spare } = await loadFixture(provincesFixture);
+      const next = spare[0];
+      await expect(registry.connect(admin).setProvinceAuthority(ZJ, next.address))
+        .to.emit(registry, "ProvinceAuthorityChanged")
+        .withArgs(ZJ, zjAuthority.address, next.address);
+      expect((await registry.getProvince(ZJ)).authority).to.equal(next.address);
+      expect(await registry.provinceOfAuthority(zjAuthority.address)).to.equal(ZERO32);
+    });
+
+    it("is refused to other provinces' authorities, issuers and outsiders", async function () {
+      const { registry, jsAuthority, zjEdu, outsider, spare } = await loadFixture(issuersFixture);
+      for (const caller of [jsAuthority, zjEdu, outsider]) {
+        await expect(registry.connect(caller).setProvinceAuthority(ZJ, spare[0].address))
+          .to.be.revertedWithCustomError(registry, "CertificateRegistryNotProvinceAuthority")
+          .withArgs(caller.address, ZJ);
+      }
+    });
+
+    it("refuses an unknown province, the zero account and an authority in use", async function () {
+      const { registry, admin, zjAuthority, jsAuthority, spare } = await loadFixture(provincesFixture);
+      await expect(registry.connect(admin).setProvinceAuthority(SH, spare[0].address))
+        .to.be.revertedWithCustomError(registry, "CertificateRegistryUnknownProvince")
+        .withArgs(SH);
+      await expect(registry.connect(zjAuthority).setProvinceAuthority(ZJ, ZERO_ADDRESS))
+        .to.be.revertedWithCustomError(registry, "CertificateRegistryInvalidAccount")
+        .withArgs(ZERO_ADDRESS);
+      await expect(registry.connect(zjAuthority).setProvinceAuthority(ZJ, jsAuthority.address))
+        .to.be.revertedWithCustomError(registry, "CertificateRegistryAuthorityInUse")
+        .withArgs(jsAuthority.address);
+      await expect(registry.connect(zjAuthority).setProvinceAuthority(ZJ, zjAuthority.address))
+        .to.be.revertedWithCustomError(registry, "CertificateRegistryAuthorityInUse")
+        .withArgs(zjAuthority.address);
+      expect((await registry.getProvince(ZJ)).authority).to.equal(zjAuthority.address);
+    });
+
+    it("takes every right from the old authority and gives it to the new one", async function () {
+      const { registry, zjAuthority, spare } = await loadFixture(issuersFixture);
+      const next = spare[0];
+      await mined(registry.connect(zjAuthority).setProvinceAuthority(ZJ, next.address));
+
+      const newIssuer = b32("ZJ-HEALTH");
+      const refusal = (p: Promise<unknown>) =>
+        expect(p)
+          .to.be.revertedWithCustomError(registry, "CertificateRegistryNotProvinceAuthority")
+          .withArgs(zjAuthority.address, ZJ);
+      const old = registry.connect(zjAuthority);
+      await refusal(old.registerIssuer(ZJ, newIssuer, spare[1].address, "Health", fingerprint("H"), [DIPLOMA]));
+      await refusal(old.suspendIssuer(ZJ_EDU));
+      await refusal(old.setIssuerCertType(ZJ_EDU, DIPLOMA, false));
+      await refusal(old.setProvinceAuthority(ZJ, spare[2].address));
+      await expect(old.setRecognition(JS, DIPLOMA, true))
+        .to.be.revertedWithCustomError(registry, "CertificateRegistryNotProvinceAuthority")
+        .withArgs(zjAuthority.address, ZERO32);
+
+      const now = registry.connect(next);
+      await expect(now.registerIssuer(ZJ, newIssuer, spare[1].address, "Health", fingerprint("H"), [DIPLOMA]))
+        .to.emit(registry, "IssuerRegistered");
+      await expect(now.suspendIssuer(ZJ_EDU)).to.emit(registry, "IssuerSuspended").withArgs(ZJ_EDU, next.address);
+      expect((await registry.getIssuer(ZJ_EDU)).status).to.equal(IssuerStatus.Suspended);
+    });
+
+    it("frees the old authority account for another province", async function () {
+      const { registry, admin, zjAuthority, spare } = await loadFixture(provincesFixture);
+      await mined(registry.connect(admin).setProvinceAuthority(ZJ, spare[0].address));
+      await expect(registry.connect(admin).admitProvince(SH, "Shanghai", zjAuthority.address))
+        .to.emit(registry, "ProvinceAdmitted")
+        .withArgs(SH, zjAuthority.address, "Shanghai");
+      expect(await registry.provinceOfAuthority(zjAuthority.address)).to.equal(SH);
+    });
+  });
+
+  describe("consortium admin (Ownable2Step)", function () {
+    it("transfers only once the new admin accepts", async function () {
+      const { registry, admin, zjAuthority, spare } = await loadFixture(provincesFixture);
+      const newAdmin = spare[0];
+      await expect(registry.connect(admin).transferOwnership(newAdmin.address))
+        .to.emit(registry, "OwnershipTransferStarted")
+        .withArgs(admin.address, newAdmin.address);
+      expect(await registry.owner()).to.equal(admin.address);
+      expect(await registry.pendingOwner()).to.equal(newAdmin.address);
+
+      // Pending is not enough.
+      await expect(registry.connect(newAdmin).admitProvince(SH, "Shanghai", spare[1].address))
+        .to.be.revertedWithCustomError(registry, "OwnableUnauthorizedAccount")
+        .withArgs(newAdmin.address);
+
+      await expect(registry.connect(newAdmin).acceptOwnership())
+        .to.emit(registry, "OwnershipTransferred")
+        .withArgs(admin.address, newAdmin.address);
+      expect(await registry.owner()).to.equal(newAdmin.address);
+      expect(await registry.pendingOwner()).to.equal(ZERO_ADDRESS);
+
+      // The old admin has lost both admin powers, the new one has them.
+      await expect(registry.connect(admin).admitProvince(SH, "Shanghai", spare[1].address))
+        .to.be.revertedWithCustomError(registry, "OwnableUnauthorizedAccount")
+        .withArgs(admin.address);
+      await expect(registry.connect(admin).setProvinceAuthority(ZJ, spare[2].address))
+        .to.be.revertedWithCustomError(registry, "CertificateRegistryNotProvinceAuthority")
+        .withArgs(admin.address, ZJ);
+      await expect(registry.connect(newAdmin).admitProvince(SH, "Shanghai", spare[1].address))
+        .to.emit(registry, "ProvinceAdmitted")
+        .withArgs(SH, spare[1].address, "Shanghai");
+      await expect(registry.connect(newAdmin).setProvinceAuthority(ZJ, spare[2].address))
+        .to.emit(registry, "ProvinceAuthorityChanged")
+        .withArgs(ZJ, zjAuthority.address, spare[2].address);
+    });
+
+    it("refuses acceptance by anyone but the pending admin", async function () {
+      const { registry, admin, outsider, spare } = await loadFixture(provincesFixture);
+      await mined(registry.connect(admin).transferOwnership(spare[0].address));
+      await expect(registry.connect(outsider).acceptOwnership())
+        .to.be.revertedWithCustomError(registry, "OwnableUnauthorizedAccount")
+        .withArgs(outsider.address);
+      expect(await registry.owner()).to.equal(admin.address);
+    });
+
+    it("refuses a transfer started by anyone but the admin", async function () {
+      const { registry, zjAuthority } = await loadFixture(provincesFixture);
+      await expect(registry.connect(zjAuthority).transferOwnership(zjAuthority.address))
+        .to.be.revertedWithCustomError(registry, "OwnableUnauthorizedAccount")
+        .withArgs(zjAuthority.address);
+      expect(await registry.pendingOwner()).to.equal(ZERO_ADDRESS);
+    });
+  });
+});
