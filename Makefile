@@ -19,7 +19,22 @@ STAMPS := .stamps
 
 .PHONY: setup build check-artifact lint test test-hardhat test-python demo clean
 
-setup: $(STAMPS)/venv $(STAMPS)/hardhat
+# Debian packages: the CJK font certificates are set in, poppler (pdftoppm, pdfsig) and zbar
+# for the tests that read certificates the way people and other tools do, PostgreSQL for the
+# storage tests. Installed only when missing (CI runs as root; elsewhere sudo is used).
+APT_PACKAGES := fonts-wqy-microhei poppler-utils zbar-tools postgresql
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+setup: $(STAMPS)/apt $(STAMPS)/venv $(STAMPS)/hardhat
+
+$(STAMPS)/apt: Makefile
+	@mkdir -p $(STAMPS)
+	missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@touch $@
 
 $(STAMPS)/venv: pyproject.toml
 	@mkdir -p $(STAMPS)
