@@ -224,6 +224,7 @@ def render_certificate(doc: CertificateDocument) -> bytes:
             payload,
             mime_type="application/json",
             description="ecert machine-readable claims",
+            filename=ATTACHMENT_NAME,
             creation_date=stamp,
             mod_date=stamp,
         )
