@@ -173,8 +173,17 @@ contract CertificateRegistry is Ownable2Step {
     error CertificateRegistryAlreadyRevoked(bytes32 root, bytes32 leaf);
     error CertificateRegistryInvalidReason(uint8 reason);
     error CertificateRegistrySelfRecognition(bytes32 provinceCode);
+    error CertificateRegistryRenounceDisabled();
 
     constructor(address consortiumAdmin) Ownable(consortiumAdmin) {}
+
+    /**
+     * @notice Disabled: without an admin no province could ever be admitted again and a lost
+     * province key could not be replaced. Hand the role over with `transferOwnership` instead.
+     */
+    function renounceOwnership() public view override onlyOwner {
+        revert CertificateRegistryRenounceDisabled();
+    }
 
     // ============================================================ provinces
 
@@ -572,16 +581,20 @@ contract CertificateRegistry is Ownable2Step {
         }
     }
 
+    // Separation of duties: one account is either a province authority or an issuer, never both,
+    // so a department can never approve its own registration or widen its own permissions.
     function _requireFreeAuthority(address authority) private view {
         if (authority == address(0)) revert CertificateRegistryInvalidAccount(authority);
-        if (_provinceOfAuthority[authority] != bytes32(0)) {
+        if (_provinceOfAuthority[authority] != bytes32(0) || _issuerIndexOfAccount[authority] != 0) {
             revert CertificateRegistryAuthorityInUse(authority);
         }
     }
 
     function _requireFreeAccount(address account) private view {
         if (account == address(0)) revert CertificateRegistryInvalidAccount(account);
-        if (_issuerIndexOfAccount[account] != 0) revert CertificateRegistryAccountInUse(account);
+        if (_issuerIndexOfAccount[account] != 0 || _provinceOfAuthority[account] != bytes32(0)) {
+            revert CertificateRegistryAccountInUse(account);
+        }
     }
 
     function _existingIssuerIndex(bytes32 issuerId) private view returns (uint32 index) {

@@ -38,9 +38,7 @@ describe("Anchors", function () {
     const { registry, zjEdu } = await loadFixture(issuersFixture);
     const batch = batches().zj1024;
     const tx = registry.connect(zjEdu).anchor(batch.root, batch.leafCount, DIPLOMA);
-    await expect(tx)
-      .to.emit(registry, "RootAnchored")
-      .withArgs(batch.root, ZJ_EDU, DIPLOMA, zjEdu.address, 1024);
+    await expect(tx).to.emit(registry, "RootAnchored").withArgs(batch.root, ZJ_EDU, DIPLOMA, zjEdu.address, 1024);
     const { number, timestamp } = await blockOf(await mined(tx));
 
     const anchor = await registry.getAnchor(batch.root);

@@ -153,7 +153,9 @@ export function eventNames(
   registry: { interface: { parseLog(log: { topics: string[]; data: string }): { name: string } | null } },
   receipt: { logs: readonly { topics: readonly string[]; data: string }[] },
 ): string[] {
-  return receipt.logs.map((log) => registry.interface.parseLog({ topics: [...log.topics], data: log.data })?.name ?? "?");
+  return receipt.logs.map(
+    (log) => registry.interface.parseLog({ topics: [...log.topics], data: log.data })?.name ?? "?",
+  );
 }
 
 /** Intrinsic calldata gas of a transaction's input (EIP-2028: 4 per zero byte, 16 otherwise). */

@@ -66,7 +66,9 @@ describe("Issuers", function () {
       expect(await registry.issuerCount()).to.equal(1n);
       expect(await registry.issuerIdAt(0)).to.equal(NEW_ID);
       expect(await registry.issuerOfAccount(account)).to.equal(NEW_ID);
-      expect(await registry.issuerCertTypes(NEW_ID)).to.have.members([DIPLOMA, DEGREE]).and.have.length(2);
+      expect(await registry.issuerCertTypes(NEW_ID))
+        .to.have.members([DIPLOMA, DEGREE])
+        .and.have.length(2);
       expect(await registry.isAuthorised(NEW_ID, DIPLOMA)).to.equal(true);
       expect(await registry.isAuthorised(NEW_ID, DEGREE)).to.equal(true);
       expect(await registry.isAuthorised(NEW_ID, LICENCE)).to.equal(false);
@@ -155,10 +157,14 @@ describe("Issuers", function () {
 
     it("refuses a zero account or one already acting for an issuer", async function () {
       const { registry, zjAuthority, jsEdu } = await loadFixture(issuersFixture);
-      await expect(registry.connect(zjAuthority).registerIssuer(ZJ, NEW_ID, ZERO_ADDRESS, "X", fingerprint("X"), [DIPLOMA]))
+      await expect(
+        registry.connect(zjAuthority).registerIssuer(ZJ, NEW_ID, ZERO_ADDRESS, "X", fingerprint("X"), [DIPLOMA]),
+      )
         .to.be.revertedWithCustomError(registry, "CertificateRegistryInvalidAccount")
         .withArgs(ZERO_ADDRESS);
-      await expect(registry.connect(zjAuthority).registerIssuer(ZJ, NEW_ID, jsEdu.address, "X", fingerprint("X"), [DIPLOMA]))
+      await expect(
+        registry.connect(zjAuthority).registerIssuer(ZJ, NEW_ID, jsEdu.address, "X", fingerprint("X"), [DIPLOMA]),
+      )
         .to.be.revertedWithCustomError(registry, "CertificateRegistryAccountInUse")
         .withArgs(jsEdu.address);
     });
@@ -169,7 +175,9 @@ describe("Issuers", function () {
         registry.connect(zjAuthority).registerIssuer(ZJ, NEW_ID, spare[0].address, "X", fp, [DIPLOMA]);
       await expect(register(ZERO32)).to.be.revertedWithCustomError(registry, "CertificateRegistryInvalidFingerprint");
       for (const fp of [fingerprints.zjEdu, fingerprints.jsEdu]) {
-        await expect(register(fp)).to.be.revertedWithCustomError(registry, "CertificateRegistryFingerprintInUse").withArgs(fp);
+        await expect(register(fp))
+          .to.be.revertedWithCustomError(registry, "CertificateRegistryFingerprintInUse")
+          .withArgs(fp);
       }
     });
 
@@ -338,8 +346,9 @@ describe("Issuers", function () {
       // A second rotation closes the second period and leaves the first one alone.
       await networkHelpers.mine(2);
       const third = fingerprint("ZJ-EDU:3");
-      const rotatedAgainAt = (await blockOf(await mined(registry.connect(zjAuthority).rotateSealCertificate(ZJ_EDU, third))))
-        .number;
+      const rotatedAgainAt = (
+        await blockOf(await mined(registry.connect(zjAuthority).rotateSealCertificate(ZJ_EDU, third)))
+      ).number;
       seal = await registry.sealCertificate(old);
       expect([seal.fromBlock, seal.untilBlock]).to.deep.equal([fromBlock, rotatedAt]);
       seal = await registry.sealCertificate(second);
@@ -387,7 +396,9 @@ describe("Issuers", function () {
       await expect(registry.connect(zjAuthority).setIssuerCertType(ZJ_EDU, TRANSCRIPT, true))
         .to.emit(registry, "IssuerCertTypeGranted")
         .withArgs(ZJ_EDU, TRANSCRIPT);
-      expect(await registry.issuerCertTypes(ZJ_EDU)).to.have.members([DIPLOMA, DEGREE, TRANSCRIPT]).and.length(3);
+      expect(await registry.issuerCertTypes(ZJ_EDU))
+        .to.have.members([DIPLOMA, DEGREE, TRANSCRIPT])
+        .and.length(3);
       expect(await registry.isAuthorised(ZJ_EDU, TRANSCRIPT)).to.equal(true);
       await expect(registry.connect(zjEdu).anchor(root("t"), 3, TRANSCRIPT))
         .to.emit(registry, "RootAnchored")
@@ -420,7 +431,9 @@ describe("Issuers", function () {
         registry,
         "CertificateRegistryInvalidCertType",
       );
-      expect(await registry.issuerCertTypes(ZJ_EDU)).to.have.members([DIPLOMA, DEGREE]).and.length(2);
+      expect(await registry.issuerCertTypes(ZJ_EDU))
+        .to.have.members([DIPLOMA, DEGREE])
+        .and.length(2);
     });
 
     it("refuses the wrong authority and unknown issuers", async function () {

@@ -175,8 +175,10 @@ describe("Provinces", function () {
         .withArgs(zjAuthority.address, ZERO32);
 
       const now = registry.connect(next);
-      await expect(now.registerIssuer(ZJ, newIssuer, spare[1].address, "Health", fingerprint("H"), [DIPLOMA]))
-        .to.emit(registry, "IssuerRegistered");
+      await expect(now.registerIssuer(ZJ, newIssuer, spare[1].address, "Health", fingerprint("H"), [DIPLOMA])).to.emit(
+        registry,
+        "IssuerRegistered",
+      );
       await expect(now.suspendIssuer(ZJ_EDU)).to.emit(registry, "IssuerSuspended").withArgs(ZJ_EDU, next.address);
       expect((await registry.getIssuer(ZJ_EDU)).status).to.equal(IssuerStatus.Suspended);
     });
@@ -242,6 +244,40 @@ describe("Provinces", function () {
         .to.be.revertedWithCustomError(registry, "OwnableUnauthorizedAccount")
         .withArgs(zjAuthority.address);
       expect(await registry.pendingOwner()).to.equal(ZERO_ADDRESS);
+    });
+
+    it("cannot be renounced, not even by the admin", async function () {
+      const { registry, admin, outsider } = await loadFixture(provincesFixture);
+      await expect(registry.connect(admin).renounceOwnership()).to.be.revertedWithCustomError(
+        registry,
+        "CertificateRegistryRenounceDisabled",
+      );
+      await expect(registry.connect(outsider).renounceOwnership())
+        .to.be.revertedWithCustomError(registry, "OwnableUnauthorizedAccount")
+        .withArgs(outsider.address);
+      expect(await registry.owner()).to.equal(admin.address);
+    });
+  });
+
+  describe("separation of duties", function () {
+    it("refuses an issuer account as a province authority, and an authority as an issuer", async function () {
+      const { registry, admin, zjAuthority, zjEdu } = await loadFixture(issuersFixture);
+      await expect(registry.connect(admin).admitProvince(SH, "Shanghai", zjEdu.address))
+        .to.be.revertedWithCustomError(registry, "CertificateRegistryAuthorityInUse")
+        .withArgs(zjEdu.address);
+      await expect(registry.connect(admin).setProvinceAuthority(ZJ, zjEdu.address))
+        .to.be.revertedWithCustomError(registry, "CertificateRegistryAuthorityInUse")
+        .withArgs(zjEdu.address);
+      await expect(
+        registry
+          .connect(zjAuthority)
+          .registerIssuer(ZJ, b32("ZJ-SELF"), zjAuthority.address, "Self", fingerprint("self"), [DIPLOMA]),
+      )
+        .to.be.revertedWithCustomError(registry, "CertificateRegistryAccountInUse")
+        .withArgs(zjAuthority.address);
+      await expect(registry.connect(zjAuthority).rotateIssuerAccount(ZJ_EDU, zjAuthority.address))
+        .to.be.revertedWithCustomError(registry, "CertificateRegistryAccountInUse")
+        .withArgs(zjAuthority.address);
     });
   });
 });

@@ -184,6 +184,16 @@ def test_issuer_management_refusals(world: World) -> None:
             seal_cert_fingerprint=world.seal_fp,
             cert_types=[],
         )
+    with _refused("CertificateRegistryAccountInUse"):  # an authority cannot be its own issuer
+        r.register_issuer(
+            world.zj,
+            province="ZJ",
+            issuer_id="ZJ-SELF",
+            account=world.zj.address,
+            name="x",
+            seal_cert_fingerprint=fingerprint("self"),
+            cert_types=[],
+        )
     with _refused("CertificateRegistryIssuerAlreadyActive"):
         r.reactivate_issuer(world.zj, "ZJ-AMR")
     with _refused("CertificateRegistryCertTypeUnchanged"):
@@ -276,6 +286,12 @@ def test_recognition(world: World) -> None:
         r.set_recognition(world.issuer, "ZJ", "BUSINESS_LICENCE", True)
     with _refused("CertificateRegistryUnknownProvince"):
         r.set_recognition(world.gd, "JS", "BUSINESS_LICENCE", True)
+
+
+def test_admin_role_cannot_be_renounced(world: World) -> None:
+    fn = world.registry.contract.functions.renounceOwnership()
+    with _refused("CertificateRegistryRenounceDisabled"):
+        world.chain.transact(fn, world.admin)
 
 
 def test_admin_hand_over_is_two_step(world: World) -> None:
