@@ -53,6 +53,8 @@ class CertTypeSpec:
     name_en: str
     validity: str
     """``none`` (never expires), ``optional`` or ``required`` end of validity."""
+    number_prefix: str
+    """Two letters in certificate numbers of this type, e.g. ``BL`` in ``2026BL00000042``."""
     fields: tuple[FieldSpec, ...]
 
     def field(self, key: str) -> FieldSpec | None:
@@ -106,6 +108,7 @@ def catalogue() -> dict[str, CertTypeSpec]:
             name_zh=entry["name_zh"],
             name_en=entry["name_en"],
             validity=entry["validity"],
+            number_prefix=entry["number_prefix"],
             fields=fields,
         )
     return types

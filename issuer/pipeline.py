@@ -1,0 +1,528 @@
+"""The issuing pipeline: receive → seal → batch → anchor, each step durable and idempotent.
+
+- ``submit`` validates records and stores them before returning, so an acknowledged request
+  survives any crash; a repeated ``reference`` returns the first submission, never a duplicate.
+- ``seal_pending`` renders, seals and fixes each certificate's leaf (one transaction each).
+- ``close_batches`` groups sealed certificates into Merkle batches by size or age.
+- ``anchor_pending`` records batch roots on chain. Before sending it asks the chain whether the
+  root is already there (a crash after sending), and the contract refuses a root twice, so no
+  batch is anchored twice. If the node cannot be reached, batches wait and are retried with
+  exponential backoff; issuing goes on meanwhile (离线模式).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from issuer.audit import append_audit
+from issuer.department import Department
+from issuer.render import CertificateDocument, render_certificate
+from issuer.store import (
+    Batch,
+    BatchStatus,
+    Certificate,
+    CertStatus,
+    Document,
+    ProgressEvent,
+    utcnow,
+)
+from ledger.catalogue import ClaimsInvalid, FieldError, catalogue, validate
+from ledger.claims import ClaimsCommitment
+from ledger.codes import RevocationReason
+from ledger.errors import LedgerError, NodeUnavailable, RegistryRefused, TransactionRejected
+from ledger.leaf import CertificateLeaf
+from ledger.merkle import MerkleTree
+from ledger.qrpayload import QrPayload
+from ledger.registry import Registry
+
+__all__ = ["Pipeline", "PipelineError", "StepCounts", "Submission", "SubmitResult"]
+
+log = logging.getLogger("ecert.issuer")
+MAX_BACKOFF = timedelta(seconds=60)
+
+
+class PipelineError(LedgerError):
+    """A pipeline request that cannot be carried out (unknown certificate, wrong state...)."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One record to issue."""
+
+    reference: str
+    """Caller's idempotency key (e.g. its case number); unique per issuer."""
+    cert_type: str
+    record: Mapping[str, object]
+    valid_until: date | None = None
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    reference: str
+    certificate_id: str | None
+    status: str | None
+    errors: list[FieldError] = field(default_factory=list)
+    duplicate: bool = False
+
+    @property
+    def accepted(self) -> bool:
+        return self.certificate_id is not None
+
+
+@dataclass
+class StepCounts:
+    sealed: int = 0
+    batched: int = 0
+    anchored_batches: int = 0
+    anchored_certificates: int = 0
+    waiting_batches: int = 0
+
+
+def _progress(session: Session, cert: Certificate, status: CertStatus, detail: str = "") -> None:
+    cert.status = status.value
+    session.add(ProgressEvent(certificate_pk=cert.id, status=status.value, detail=detail))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class Pipeline:
+    """The pipeline of one issuing site (one or more departments)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        departments: Iterable[Department],
+        registry: Registry | None,
+        *,
+        batch_size: int = 256,
+        batch_window: timedelta = timedelta(seconds=2),
+    ) -> None:
+        self.sessions = sessions
+        self.departments = {d.issuer_id: d for d in departments}
+        self.registry = registry
+        self.batch_size = batch_size
+        self.batch_window = batch_window
+
+    def department(self, issuer_id: str) -> Department:
+        try:
+            return self.departments[issuer_id]
+        except KeyError as exc:
+            raise PipelineError(f"this site does not issue for {issuer_id}") from exc
+
+    # ------------------------------------------------------------------ receive
+
+    def submit(
+        self, issuer_id: str, submissions: Sequence[Submission], *, actor: str = "system"
+    ) -> list[SubmitResult]:
+        """Validate and durably store each record; bad records are reported, the rest go on."""
+        dept = self.department(issuer_id)
+        results: list[SubmitResult] = []
+        accepted: list[str] = []
+        for sub in submissions:
+            try:
+                claims = validate(sub.cert_type, sub.record)
+                self._check_validity(sub)
+            except ClaimsInvalid as invalid:
+                results.append(SubmitResult(sub.reference, None, None, invalid.errors))
+                continue
+            result = self._store(dept, sub, claims)
+            results.append(result)
+            if result.accepted and not result.duplicate and result.certificate_id:
+                accepted.append(result.certificate_id)
+        if accepted:
+            append_audit(
+                self.sessions,
+                actor,
+                "ISSUE",
+                issuer_id,
+                {"certificates": accepted, "count": len(accepted)},
+            )
+        return results
+
+    @staticmethod
+    def _check_validity(sub: Submission) -> None:
+        spec = catalogue()[sub.cert_type]
+        if sub.valid_until is not None and spec.validity == "none":
+            raise ClaimsInvalid(
+                sub.cert_type, [FieldError("valid_until", "this type does not expire")]
+            )
+        if sub.valid_until is None and spec.validity == "required":
+            raise ClaimsInvalid(sub.cert_type, [FieldError("valid_until", "is required")])
+        if sub.valid_until is not None and sub.valid_until <= datetime.now(UTC).date():
+            raise ClaimsInvalid(sub.cert_type, [FieldError("valid_until", "must be in the future")])
+
+    def _store(self, dept: Department, sub: Submission, claims: dict[str, str]) -> SubmitResult:
+        with self.sessions() as session:
+            existing = session.scalars(
+                select(Certificate).where(
+                    Certificate.issuer_id == dept.issuer_id,
+                    Certificate.reference == sub.reference,
+                )
+            ).first()
+            if existing is not None:
+                return SubmitResult(
+                    sub.reference, existing.certificate_id, existing.status, duplicate=True
+                )
+            now = datetime.now(UTC).replace(microsecond=0)
+            until = (
+                datetime.combine(sub.valid_until, time(23, 59, 59), tzinfo=UTC)
+                if sub.valid_until
+                else None
+            )
+            cert = Certificate(
+                issuer_id=dept.issuer_id,
+                cert_type=sub.cert_type,
+                reference=sub.reference,
+                certificate_id="",
+                claims=claims,
+                claims_secret=os.urandom(32),
+                issued_at=now,
+                valid_from=now,
+                valid_until=until,
+            )
+            session.add(cert)
+            try:
+                session.flush()
+                prefix = catalogue()[sub.cert_type].number_prefix
+                cert.certificate_id = f"{now.year}{prefix}{cert.id:08d}"
+                _progress(session, cert, CertStatus.RECEIVED)
+                session.commit()
+            except IntegrityError:
+                session.rollback()  # a concurrent submission of the same reference won
+                return self._store(dept, sub, claims)
+            return SubmitResult(sub.reference, cert.certificate_id, cert.status)
+
+    # ------------------------------------------------------------------ seal
+
+    def seal_pending(self, limit: int = 64) -> int:
+        """Render and seal up to ``limit`` received certificates."""
+        with self.sessions() as session:
+            ids = session.scalars(
+                select(Certificate.id)
+                .where(
+                    Certificate.status == CertStatus.RECEIVED.value,
+                )
+                .order_by(Certificate.id)
+                .limit(limit)
+            ).all()
+        for pk in ids:
+            self._seal_one(pk)
+        return len(ids)
+
+    def build_document(self, cert: Certificate) -> tuple[CertificateDocument, bytes]:
+        """The document to render and its claims commitment (deterministic per certificate)."""
+        dept = self.department(cert.issuer_id)
+        commitment = ClaimsCommitment(cert.claims, cert.claims_secret).root
+        qr = QrPayload(
+            cert.issuer_id,
+            cert.cert_type,
+            cert.certificate_id,
+            commitment,
+            _aware(cert.valid_from),
+            _aware(cert.valid_until) if cert.valid_until else None,
+        ).signed_by(dept.account)
+        doc = CertificateDocument(
+            spec=catalogue()[cert.cert_type],
+            certificate_id=cert.certificate_id,
+            issuer_id=cert.issuer_id,
+            issuer_name=dept.name,
+            province_name=dept.province_name,
+            claims=dict(cert.claims),
+            claims_secret=cert.claims_secret,
+            claims_commitment=commitment,
+            issued_at=_aware(cert.issued_at),
+            valid_from=_aware(cert.valid_from),
+            valid_until=_aware(cert.valid_until) if cert.valid_until else None,
+            qr_text=qr.url(dept.verifier_base),
+        )
+        return doc, commitment
+
+    def _seal_one(self, pk: int) -> None:
+        with self.sessions() as session:
+            cert = session.get(Certificate, pk)
+            if cert is None or cert.status != CertStatus.RECEIVED.value:
+                return
+            doc, commitment = self.build_document(cert)
+            sealed = self.department(cert.issuer_id).sealer.seal(render_certificate(doc))
+            digest = hashlib.sha256(sealed).digest()
+            leaf = CertificateLeaf(
+                issuer_id=cert.issuer_id,
+                cert_type=cert.cert_type,
+                certificate_id=cert.certificate_id,
+                claims_commitment=commitment,
+                document_digest=digest,
+                valid_from=doc.valid_from,
+                valid_until=doc.valid_until,
+            )
+            cert.claims_commitment = commitment
+            cert.document_digest = digest
+            cert.leaf = leaf.hash()
+            cert.qr_text = doc.qr_text
+            session.merge(Document(certificate_pk=cert.id, pdf=sealed))
+            _progress(
+                session, cert, CertStatus.SEALED, self.department(cert.issuer_id).sealer.level
+            )
+            session.commit()
+
+    # ------------------------------------------------------------------ batch
+
+    def close_batches(self, *, now: datetime | None = None, force: bool = False) -> int:
+        """Fix Merkle batches of sealed certificates that are full or old enough."""
+        now = now or utcnow()
+        made = 0
+        with self.sessions() as session:
+            groups = session.execute(
+                select(
+                    Certificate.issuer_id,
+                    Certificate.cert_type,
+                    func.count(),
+                    func.min(Certificate.updated_at),
+                )
+                .where(Certificate.status == CertStatus.SEALED.value)
+                .group_by(Certificate.issuer_id, Certificate.cert_type)
+            ).all()
+        for issuer_id, cert_type, waiting, oldest in groups:
+            count = int(waiting)
+            ripe = (
+                force
+                or count >= self.batch_size
+                or (oldest is not None and _aware(oldest) <= now - self.batch_window)
+            )
+            while ripe and count > 0:
+                taken = self._make_batch(issuer_id, cert_type)
+                made += 1 if taken else 0
+                count -= taken
+                ripe = taken > 0 and (force or count >= self.batch_size)
+        return made
+
+    def _make_batch(self, issuer_id: str, cert_type: str) -> int:
+        with self.sessions() as session:
+            certs = session.scalars(
+                select(Certificate)
+                .where(
+                    Certificate.status == CertStatus.SEALED.value,
+                    Certificate.issuer_id == issuer_id,
+                    Certificate.cert_type == cert_type,
+                )
+                .order_by(Certificate.id)
+                .limit(self.batch_size)
+            ).all()
+            if not certs:
+                return 0
+            tree = MerkleTree([c.leaf or b"" for c in certs])
+            batch = Batch(
+                issuer_id=issuer_id, cert_type=cert_type, root=tree.root, leaf_count=len(certs)
+            )
+            session.add(batch)
+            session.flush()
+            for index, cert in enumerate(certs):
+                cert.batch_id = batch.id
+                cert.leaf_index = index
+                _progress(session, cert, CertStatus.BATCHED, f"batch {batch.id}")
+            session.commit()
+            return len(certs)
+
+    # ------------------------------------------------------------------ anchor
+
+    def anchor_pending(self, *, now: datetime | None = None) -> tuple[int, int, int]:
+        """Anchor due batches: ``(batches anchored, certificates anchored, batches waiting)``."""
+        if self.registry is None:
+            return 0, 0, 0
+        now = now or utcnow()
+        with self.sessions() as session:
+            due = session.scalars(
+                select(Batch)
+                .where(
+                    Batch.status == BatchStatus.PENDING.value,
+                    Batch.next_attempt_at <= now,
+                )
+                .order_by(Batch.id)
+            ).all()
+        anchored = certificates = waiting = 0
+        for batch in due:
+            try:
+                result = self._anchor_one(batch)
+            except (NodeUnavailable, TransactionRejected, RegistryRefused) as exc:
+                self._defer(batch.id, exc)
+                waiting += 1
+                if isinstance(exc, NodeUnavailable):
+                    waiting += self._defer_rest(due, batch, exc)
+                    break
+                continue
+            anchored += 1
+            certificates += result
+        return anchored, certificates, waiting
+
+    def _defer_rest(self, due: Sequence[Batch], failed: Batch, exc: Exception) -> int:
+        rest = [b for b in due if b.id > failed.id]
+        for batch in rest:
+            self._defer(batch.id, exc)
+        return len(rest)
+
+    def _anchor_one(self, batch: Batch) -> int:
+        assert self.registry is not None
+        dept = self.department(batch.issuer_id)
+        on_chain = self.registry.anchor_of(batch.root)
+        tx_hash: bytes | None = None
+        if on_chain is None:
+            try:
+                sent = self.registry.anchor(
+                    dept.account, batch.root, batch.leaf_count, batch.cert_type
+                )
+                tx_hash = sent.tx_hash
+            except RegistryRefused as refused:
+                if refused.error != "CertificateRegistryRootAlreadyAnchored":
+                    raise
+            on_chain = self.registry.anchor_of(batch.root)
+            if on_chain is None:
+                raise NodeUnavailable("anchor transaction not visible on chain yet")
+        if on_chain.issuer_id != batch.issuer_id:
+            raise RegistryRefused("RootAnchoredByAnotherIssuer", {"issuer": on_chain.issuer_id})
+        return self._mark_anchored(batch.id, on_chain.block_number, on_chain.timestamp, tx_hash)
+
+    def _mark_anchored(self, batch_id: int, block: int, at: datetime, tx_hash: bytes | None) -> int:
+        with self.sessions() as session:
+            batch = session.get(Batch, batch_id)
+            if batch is None or batch.status == BatchStatus.ANCHORED.value:
+                return 0
+            certs = session.scalars(
+                select(Certificate)
+                .where(Certificate.batch_id == batch_id)
+                .order_by(Certificate.leaf_index)
+            ).all()
+            tree = MerkleTree([c.leaf or b"" for c in certs])
+            if tree.root != batch.root:
+                raise PipelineError(f"batch {batch_id} no longer matches its root")
+            for cert in certs:
+                proof = tree.proof(cert.leaf_index or 0)
+                cert.proof = {
+                    "root": proof.root.hex(),
+                    "leaf": proof.leaf.hex(),
+                    "index": proof.index,
+                    "siblings": [s.hex() for s in proof.siblings],
+                    "block": block,
+                }
+                _progress(session, cert, CertStatus.ANCHORED, f"block {block}")
+            batch.status = BatchStatus.ANCHORED.value
+            batch.block_number = block
+            batch.anchored_at = at
+            batch.tx_hash = tx_hash
+            batch.last_error = None
+            session.commit()
+            return len(certs)
+
+    def _defer(self, batch_id: int, exc: Exception) -> None:
+        with self.sessions() as session:
+            batch = session.get(Batch, batch_id)
+            if batch is None:
+                return
+            batch.attempts += 1
+            delay = min(timedelta(seconds=0.5 * 2 ** min(batch.attempts, 10)), MAX_BACKOFF)
+            batch.next_attempt_at = utcnow() + delay
+            batch.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            session.commit()
+        log.warning("batch %s waits %s: %s", batch_id, delay, exc)
+
+    # ------------------------------------------------------------------ loop
+
+    def run_once(self, *, force_batches: bool = False) -> StepCounts:
+        counts = StepCounts()
+        while (sealed := self.seal_pending()) > 0:
+            counts.sealed += sealed
+        counts.batched = self.close_batches(force=force_batches)
+        counts.anchored_batches, counts.anchored_certificates, counts.waiting_batches = (
+            self.anchor_pending()
+        )
+        return counts
+
+    # ------------------------------------------------------------------ read and revoke
+
+    def certificate(self, issuer_id: str, certificate_id: str) -> dict[str, Any]:
+        """Status, progress trail and (once anchored) the inclusion proof."""
+        with self.sessions() as session:
+            cert = self._find(session, issuer_id, certificate_id)
+            events = session.scalars(
+                select(ProgressEvent)
+                .where(ProgressEvent.certificate_pk == cert.id)
+                .order_by(ProgressEvent.id)
+            ).all()
+            return {
+                "certificate_id": cert.certificate_id,
+                "issuer_id": cert.issuer_id,
+                "cert_type": cert.cert_type,
+                "reference": cert.reference,
+                "status": cert.status,
+                "progress": [
+                    {"status": e.status, "at": _aware(e.at).isoformat(), "detail": e.detail}
+                    for e in events
+                ],
+                "proof": cert.proof,
+                "qr": cert.qr_text,
+                "revocation_reason": cert.revocation_reason,
+            }
+
+    def pdf(self, issuer_id: str, certificate_id: str) -> bytes:
+        with self.sessions() as session:
+            cert = self._find(session, issuer_id, certificate_id)
+            doc = session.get(Document, cert.id)
+            if doc is None:
+                raise PipelineError(f"{certificate_id} is not sealed yet")
+            return doc.pdf
+
+    def revoke(
+        self,
+        issuer_id: str,
+        certificate_id: str,
+        reason: RevocationReason,
+        *,
+        actor: str = "system",
+    ) -> None:
+        """Revoke an anchored certificate on chain (needs the node)."""
+        if self.registry is None:
+            raise PipelineError("no chain configured")
+        dept = self.department(issuer_id)
+        with self.sessions() as session:
+            cert = self._find(session, issuer_id, certificate_id)
+            if cert.status == CertStatus.REVOKED.value:
+                return
+            if cert.status != CertStatus.ANCHORED.value or not cert.proof:
+                raise PipelineError(f"{certificate_id} is {cert.status}, not anchored yet")
+            proof = cert.proof
+            self.registry.revoke_certificate(
+                dept.account,
+                bytes.fromhex(proof["root"]),
+                bytes.fromhex(proof["leaf"]),
+                [bytes.fromhex(s) for s in proof["siblings"]],
+                reason,
+            )
+            cert.revocation_reason = int(reason)
+            cert.revoked_at = utcnow()
+            _progress(session, cert, CertStatus.REVOKED, reason.name)
+            session.commit()
+        append_audit(
+            self.sessions, actor, "REVOKE", f"{issuer_id}/{certificate_id}", {"reason": reason.name}
+        )
+
+    @staticmethod
+    def _find(session: Session, issuer_id: str, certificate_id: str) -> Certificate:
+        cert = session.scalars(
+            select(Certificate).where(
+                Certificate.issuer_id == issuer_id,
+                Certificate.certificate_id == certificate_id,
+            )
+        ).first()
+        if cert is None:
+            raise PipelineError(f"no certificate {certificate_id} for {issuer_id}")
+        return cert
