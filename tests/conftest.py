@@ -67,6 +67,15 @@ def build_world(chain: Chain, admin_key: bytes | None = None) -> World:
     return World(chain, registry, deployed, admin, zj, gd, issuer, gd_issuer, outsider, seal_fp)
 
 
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server for the whole session (storage tests run on it and on SQLite)."""
+    from tests.postgres import running_postgres  # noqa: PLC0415
+
+    with running_postgres() as url:
+        yield url
+
+
 @pytest.fixture(scope="module")
 def module_world() -> World:
     return build_world(Chain.in_process())

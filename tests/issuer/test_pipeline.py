@@ -47,9 +47,25 @@ def _licences(n: int, start: int = 0) -> list[Submission]:
     ]
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every storage test runs on SQLite and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'issuer.sqlite'}"
+    base: str = request.getfixturevalue("postgres_url")
+    from sqlalchemy import create_engine, text  # noqa: PLC0415
+
+    name = f"t_{tmp_path.name.lower().replace('-', '_')}"[:60]
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.rsplit("/", 1)[0] + f"/{name}"
+
+
 @pytest.fixture
-def pipeline(world: World, pki: SamplePki, tmp_path: Path) -> Pipeline:
-    sessions = open_store(f"sqlite:///{tmp_path / 'issuer.sqlite'}")
+def pipeline(world: World, pki: SamplePki, store_url: str) -> Pipeline:
+    sessions = open_store(store_url)
     return Pipeline(
         sessions,
         [_department(world, pki)],
@@ -88,7 +104,9 @@ def test_records_flow_to_anchored_with_verifiable_proofs(pipeline: Pipeline, wor
     with pipeline.sessions() as session:
         from issuer.store import Certificate  # noqa: PLC0415
 
-        cert = session.scalars(select(Certificate).limit(1)).one()
+        cert = session.scalars(
+            select(Certificate).where(Certificate.certificate_id == results[0].certificate_id)
+        ).one()
         assert cert.document_digest == hashlib.sha256(pdf).digest()
 
 
@@ -107,9 +125,9 @@ def test_bad_records_are_named_and_the_rest_go_through(pipeline: Pipeline) -> No
 
 
 def test_node_down_then_back_anchors_everything_once(
-    world: World, pki: SamplePki, tmp_path: Path
+    world: World, pki: SamplePki, store_url: str
 ) -> None:
-    sessions = open_store(f"sqlite:///{tmp_path / 'i.sqlite'}")
+    sessions = open_store(store_url)
     dead = Registry(Chain.connect("http://127.0.0.1:9", timeout=0.5), world.registry.address)
     offline = Pipeline(
         sessions, [_department(world, pki)], dead, batch_size=4, batch_window=timedelta(seconds=0)
