@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import chain_cmd, demo
+from cli import chain_cmd, demo, issuer_cmd
 
 app = typer.Typer(
     name="ecert",
@@ -15,6 +15,14 @@ app = typer.Typer(
 )
 app.add_typer(chain_cmd.app, name="chain")
 app.command(name="demo")(demo.run)
+app.command(name="issue")(issuer_cmd.issue)
+app.command(name="status")(issuer_cmd.status)
+app.command(name="revoke")(issuer_cmd.revoke)
+app.add_typer(issuer_cmd.token_app, name="token")
+app.add_typer(issuer_cmd.audit_app, name="audit")
+app.add_typer(issuer_cmd.trust_app, name="trust")
+app.add_typer(issuer_cmd.pki_app, name="pki")
+app.add_typer(issuer_cmd.serve_app, name="serve")
 
 if __name__ == "__main__":
     app()

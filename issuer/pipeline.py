@@ -473,6 +473,24 @@ class Pipeline:
                 "revocation_reason": cert.revocation_reason,
             }
 
+    def public_proof(self, issuer_id: str, certificate_id: str) -> dict[str, Any]:
+        """The leaf values (hashes and codes, nothing personal) and the inclusion proof of an
+        anchored certificate, for verifiers."""
+        with self.sessions() as session:
+            cert = self._find(session, issuer_id, certificate_id)
+            if cert.proof is None or cert.claims_commitment is None or cert.document_digest is None:
+                raise PipelineError(f"{certificate_id} is not anchored yet")
+            return {
+                "issuer_id": cert.issuer_id,
+                "cert_type": cert.cert_type,
+                "certificate_id": cert.certificate_id,
+                "claims_commitment": cert.claims_commitment.hex(),
+                "document_digest": cert.document_digest.hex(),
+                "valid_from": _aware(cert.valid_from).isoformat(),
+                "valid_until": _aware(cert.valid_until).isoformat() if cert.valid_until else None,
+                "proof": cert.proof,
+            }
+
     def pdf(self, issuer_id: str, certificate_id: str) -> bytes:
         with self.sessions() as session:
             cert = self._find(session, issuer_id, certificate_id)

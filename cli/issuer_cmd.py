@@ -1,0 +1,206 @@
+"""Issuer commands: ``ecert issue``, ``status``, ``revoke``, ``token``, ``audit``, ``trust``,
+``pki rotate-seal`` and ``serve issuer``."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import qrcode
+import typer
+import uvicorn
+from qrcode.constants import ERROR_CORRECT_M
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cli.site_opts import console, err, open_sessions, open_site
+from cli.workspace import home
+from issuer.api import create_app
+from issuer.audit import verify_audit
+from issuer.pipeline import Pipeline, PipelineError
+from issuer.records_io import RecordFileError, read_records
+from issuer.site import authority_key
+from issuer.tokens import create_token
+from ledger.codes import RevocationReason
+from ledger.errors import LedgerError, NodeUnavailable
+
+IssuerOpt = Annotated[str, typer.Option("--issuer", help="Issuer id of the department.")]
+
+token_app = typer.Typer(help="Department API tokens.")
+audit_app = typer.Typer(help="The hash-chained audit log.")
+trust_app = typer.Typer(help="Trust anchors for verifiers and PDF readers.")
+pki_app = typer.Typer(help="Seal certificates.")
+serve_app = typer.Typer(help="Run a service on 127.0.0.1.")
+
+
+def _pipeline(issuer_id: str | None = None) -> Pipeline:
+    site = open_site()
+    try:
+        departments = [site.department(issuer_id)] if issuer_id else site.departments()
+        return Pipeline(open_sessions(), departments, site.registry())
+    except LedgerError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+
+
+def issue(
+    issuer: IssuerOpt,
+    cert_type: Annotated[str, typer.Option("--type", help="Certificate type code.")],
+    data: Annotated[Path, typer.Option("--data", help="CSV or JSONL file of records.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the PDFs and QR images.")],
+    wait: Annotated[float, typer.Option(help="Seconds to wait for anchoring.")] = 60.0,
+) -> None:
+    """Issue certificates from a file: validate, seal, anchor, write PDFs and QR images."""
+    pipeline = _pipeline(issuer)
+    try:
+        submissions = list(read_records(data, cert_type))
+    except RecordFileError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    results = pipeline.submit(issuer, submissions, actor="cli")
+    accepted = [r for r in results if r.accepted and r.certificate_id]
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    deadline = time.monotonic() + wait
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("签章与上链 sealing and anchoring", total=len(accepted))
+        while True:
+            pipeline.seal_pending(limit=8)
+            pipeline.close_batches(force=True)
+            pipeline.anchor_pending()
+            statuses = [
+                pipeline.certificate(issuer, r.certificate_id or "")["status"] for r in accepted
+            ]
+            done = sum(1 for s in statuses if s in ("ANCHORED", "REVOKED"))
+            progress.update(task, completed=done)
+            if done == len(accepted) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    out.mkdir(parents=True, exist_ok=True)
+    table = Table(title="签发结果 / issued")
+    for column in ("reference", "证书编号 certificate", "进度 status", "file"):
+        table.add_column(column)
+    waiting = 0
+    for result in accepted:
+        view = pipeline.certificate(issuer, result.certificate_id or "")
+        path = out / f"{result.certificate_id}.pdf"
+        try:
+            path.write_bytes(pipeline.pdf(issuer, result.certificate_id or ""))
+            qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=8, border=4)
+            qr.add_data(view["qr"])
+            qr.make_image().save(str(out / f"{result.certificate_id}-qr.png"))
+        except PipelineError:
+            path = Path("-")
+        waiting += view["status"] != "ANCHORED"
+        table.add_row(result.reference, result.certificate_id or "", view["status"], path.name)
+    console.print(table)
+    rejected = [r for r in results if not r.accepted]
+    for result in rejected:
+        problems = "; ".join(f"{e.field}: {e.message}" for e in result.errors)
+        err.print(f"[red]✘ {result.reference}[/]: {problems}")
+    console.print(
+        f"accepted {len(accepted)}, rejected {len(rejected)}, waiting for the chain {waiting}"
+    )
+    if waiting:
+        raise typer.Exit(2)
+    if rejected:
+        raise typer.Exit(1)
+
+
+def status(
+    certificate_id: str, issuer: IssuerOpt, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """Show where a certificate is (办理进度)."""
+    try:
+        view = _pipeline(issuer).certificate(issuer, certificate_id)
+    except PipelineError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    if as_json:
+        console.print_json(json.dumps(view, ensure_ascii=False))
+        return
+    console.print(f"{certificate_id}: [bold]{view['status']}[/]")
+    for step in view["progress"]:
+        console.print(f"  {step['at']}  {step['status']:<9} {step['detail']}")
+
+
+def revoke(
+    certificate_id: str,
+    issuer: IssuerOpt,
+    reason: Annotated[RevocationReason, typer.Option(help="Reason code 1-7.")],
+) -> None:
+    """Revoke an anchored certificate on chain."""
+    try:
+        _pipeline(issuer).revoke(issuer, certificate_id, reason, actor="cli")
+    except NodeUnavailable as exc:
+        err.print(f"[red]链节点不可达 / chain unreachable, nothing changed:[/] {exc}")
+        raise typer.Exit(2) from exc
+    except LedgerError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    console.print(f"{certificate_id} revoked ({reason.name})")
+
+
+@token_app.command("create")
+def token_create(
+    issuer: IssuerOpt,
+    types: Annotated[str, typer.Option(help="Comma-separated certificate types.")],
+    label: Annotated[str, typer.Option(help="Who holds it, e.g. case-system.")],
+) -> None:
+    """Create a department API token; it is shown once."""
+    token = create_token(open_sessions(), issuer, [t for t in types.split(",") if t], label)
+    console.print(token, soft_wrap=True)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exit 1 if anything was altered."""
+    with open_sessions()() as session:
+        count, problems = verify_audit(session)
+    for problem in problems:
+        err.print(f"[red]entry {problem.seq}: {problem.message}[/]")
+    if problems:
+        raise typer.Exit(1)
+    console.print(f"审计日志完整 / audit log intact: {count} entries")
+
+
+@trust_app.command("roots")
+def trust_roots(
+    out: Annotated[Path, typer.Option(help="PEM file to write.")] = Path("ecert-roots.pem"),
+) -> None:
+    """Write the national root certificate(s) as PEM."""
+    path = open_site().pki.export_roots(out)
+    console.print(f"wrote {path}")
+
+
+@pki_app.command("rotate-seal")
+def rotate_seal(issuer: IssuerOpt) -> None:
+    """Issue a new seal certificate and register it on chain (province authority signs).
+    Certificates sealed with the previous one stay verifiable."""
+    site = open_site()
+    config = next((d for d in site.network.departments if d.issuer_id == issuer), None)
+    if config is None:
+        err.print(f"[red]no department {issuer}[/]")
+        raise typer.Exit(2)
+    province = site.network.province(config.province)
+    stem = site.pki.issue_seal(province.code, province.name, issuer, config.name)
+    site.registry().rotate_seal_certificate(
+        site.keys.load(authority_key(province.code)),
+        issuer,
+        site.pki.seal_fingerprint(issuer, stem),
+    )
+    console.print(f"{issuer}: new seal certificate {stem} registered")
+
+
+@serve_app.command("issuer")
+def serve_issuer(port: Annotated[int, typer.Option()] = 8600) -> None:
+    """The issuer API on 127.0.0.1 (OpenAPI at /docs), with its pipeline worker."""
+    app = create_app(_pipeline())
+    console.print(f"issuer API on http://127.0.0.1:{port} (home {home()})")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

@@ -1,0 +1,245 @@
+"""The issuer API (FastAPI): submit certificates, follow their progress, download the sealed
+PDF, revoke — each call authenticated by a department token and limited to its issuer and
+certificate types — plus a public proof endpoint that verifiers in any province may query.
+
+A background worker in the same process carries submissions through the pipeline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from issuer.pipeline import Pipeline, PipelineError, Submission
+from issuer.tokens import Caller, authenticate
+from ledger.codes import RevocationReason
+from ledger.errors import NodeUnavailable, RegistryRefused, TransactionRejected
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("ecert.issuer.api")
+MAX_BATCH = 1000
+
+
+# ---------------------------------------------------------------- schemas
+
+
+class CertificateIn(BaseModel):
+    reference: str = Field(
+        min_length=1, max_length=128, description="Your case number (idempotency key)."
+    )
+    cert_type: str = Field(min_length=1, max_length=16, examples=["BUSINESS_LICENCE"])
+    claims: dict[str, str] = Field(description="Field values by catalogue key.")
+    valid_until: date | None = None
+
+
+class SubmitIn(BaseModel):
+    certificates: list[CertificateIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class FieldErrorOut(BaseModel):
+    field: str
+    message: str
+
+
+class SubmitResultOut(BaseModel):
+    reference: str
+    certificate_id: str | None
+    status: str | None
+    duplicate: bool
+    errors: list[FieldErrorOut]
+
+
+class SubmitOut(BaseModel):
+    accepted: int
+    rejected: int
+    results: list[SubmitResultOut]
+
+
+class RevokeIn(BaseModel):
+    reason: RevocationReason = Field(description="Revocation reason code (1-7).")
+
+
+# ---------------------------------------------------------------- dependencies
+
+bearer = HTTPBearer(auto_error=False)
+
+
+def get_pipeline(request: Request) -> Pipeline:
+    pipeline: Pipeline = request.app.state.pipeline
+    return pipeline
+
+
+PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
+
+
+def get_caller(
+    pipeline: PipelineDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Caller:
+    found = authenticate(pipeline.sessions, credentials.credentials) if credentials else None
+    if found is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing or invalid API token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return found
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def _owned(pipeline: Pipeline, who: Caller, certificate_id: str) -> dict[str, Any]:
+    try:
+        view = pipeline.certificate(who.issuer_id, certificate_id)
+    except PipelineError as exc:  # another department's certificates are invisible
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such certificate") from exc
+    if view["cert_type"] not in who.cert_types:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "token not allowed for this type")
+    return view
+
+
+# ---------------------------------------------------------------- routes
+
+router = APIRouter()
+
+
+@router.get("/healthz", tags=["ops"])
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.post(
+    "/api/v1/certificates",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SubmitOut,
+    tags=["certificates"],
+)
+async def submit(body: SubmitIn, who: CallerDep, pipeline: PipelineDep) -> SubmitOut:
+    """Store one or many certificates durably; sealing and anchoring follow."""
+    outside = sorted({c.cert_type for c in body.certificates} - who.cert_types)
+    if outside:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"token not allowed to issue {', '.join(outside)}"
+        )
+    subs = [
+        Submission(c.reference, c.cert_type, c.claims, c.valid_until) for c in body.certificates
+    ]
+    try:
+        results = await run_in_threadpool(pipeline.submit, who.issuer_id, subs, actor=who.actor)
+    except PipelineError as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from exc
+    out = [
+        SubmitResultOut(
+            reference=r.reference,
+            certificate_id=r.certificate_id,
+            status=r.status,
+            duplicate=r.duplicate,
+            errors=[FieldErrorOut(field=e.field, message=e.message) for e in r.errors],
+        )
+        for r in results
+    ]
+    accepted = sum(1 for r in results if r.accepted)
+    return SubmitOut(accepted=accepted, rejected=len(results) - accepted, results=out)
+
+
+@router.get("/api/v1/certificates/{certificate_id}", tags=["certificates"])
+async def read(certificate_id: str, who: CallerDep, pipeline: PipelineDep) -> dict[str, Any]:
+    """Status (办理进度), progress trail and, once anchored, the inclusion proof."""
+    return await run_in_threadpool(_owned, pipeline, who, certificate_id)
+
+
+@router.get(
+    "/api/v1/certificates/{certificate_id}/pdf", tags=["certificates"], response_class=Response
+)
+async def pdf(certificate_id: str, who: CallerDep, pipeline: PipelineDep) -> Response:
+    await run_in_threadpool(_owned, pipeline, who, certificate_id)
+    try:
+        data = await run_in_threadpool(pipeline.pdf, who.issuer_id, certificate_id)
+    except PipelineError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{certificate_id}.pdf"'},
+    )
+
+
+@router.post("/api/v1/certificates/{certificate_id}/revoke", tags=["certificates"])
+async def revoke(
+    certificate_id: str, body: RevokeIn, who: CallerDep, pipeline: PipelineDep
+) -> dict[str, Any]:
+    """Revoke an anchored certificate on chain, with a reason."""
+    await run_in_threadpool(_owned, pipeline, who, certificate_id)
+    try:
+        await run_in_threadpool(
+            pipeline.revoke, who.issuer_id, certificate_id, body.reason, actor=who.actor
+        )
+    except PipelineError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    except (NodeUnavailable, TransactionRejected) as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "chain node unreachable; nothing was changed, try again",
+        ) from exc
+    except RegistryRefused as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"refused by the registry: {exc}") from exc
+    return await run_in_threadpool(_owned, pipeline, who, certificate_id)
+
+
+@router.get("/api/v1/proofs/{issuer_id}/{certificate_id}", tags=["public"])
+async def proof(issuer_id: str, certificate_id: str, pipeline: PipelineDep) -> dict[str, Any]:
+    """Public: what a verifier needs to check a certificate from its QR code against the chain.
+    Hashes and codes only; no personal data."""
+    try:
+        return await run_in_threadpool(pipeline.public_proof, issuer_id, certificate_id)
+    except PipelineError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no anchored certificate") from exc
+
+
+# ---------------------------------------------------------------- app
+
+
+def create_app(pipeline: Pipeline, *, worker_interval: float | None = 0.2) -> FastAPI:
+    """The issuer app; ``worker_interval=None`` runs no background worker (tests drive it)."""
+    stop = threading.Event()
+
+    def work() -> None:
+        while not stop.is_set():
+            try:
+                pipeline.run_once()
+            except Exception:  # the worker must survive anything and try again
+                log.exception("pipeline step failed")
+            stop.wait(worker_interval or 0.2)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        thread = None
+        if worker_interval is not None:
+            thread = threading.Thread(target=work, name="ecert-pipeline", daemon=True)
+            thread.start()
+        yield
+        stop.set()
+        if thread is not None:
+            thread.join(timeout=30)
+
+    app = FastAPI(
+        title="ecert issuer API",
+        description="Issue sealed, chain-anchored certificates. 签发电子证照。",
+        version="1.0",
+        lifespan=lifespan,
+    )
+    app.state.pipeline = pipeline
+    app.include_router(router)
+    return app

@@ -1,0 +1,108 @@
+"""The PKI on disk under ``<home>/pki``: the national root, one CA and one timestamp authority
+per province, and each department's seal certificates (``seal-1``, ``seal-2``… after rotations;
+old ones are kept so earlier certificates stay verifiable)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from issuer.keyfiles import load_issued, save_issued
+from issuer.pki import Issued, issue_province_ca, issue_root, issue_seal, issue_tsa
+from ledger.digest import certificate_fingerprint
+from ledger.errors import KeystoreError
+
+__all__ = ["PkiStore"]
+
+_SEAL = re.compile(r"seal-(\d+)\.cert\.pem")
+
+
+class PkiStore:
+    def __init__(self, home: Path, password: str) -> None:
+        self.base = home / "pki"
+        self._password = password
+
+    def __repr__(self) -> str:
+        return f"PkiStore({str(self.base)!r})"
+
+    # ------------------------------------------------------------------ create
+
+    def init_root(self) -> Issued:
+        if (self.base / "root.cert.pem").exists():
+            return self.root()
+        root = issue_root()
+        save_issued(root, self.base, "root", self._password)
+        return root
+
+    def add_province(self, code: str, name: str) -> Issued:
+        folder = self.base / "provinces" / code
+        if (folder / "ca.cert.pem").exists():
+            return load_issued(folder, "ca", self._password)
+        ca = issue_province_ca(self.root(), code, name)
+        save_issued(ca, folder, "ca", self._password)
+        save_issued(issue_tsa(ca, province_name=name), folder, "tsa", self._password)
+        return ca
+
+    def issue_seal(self, province: str, province_name: str, issuer_id: str, name: str) -> str:
+        """Issue a new seal certificate (the first, or a rotation); returns its stem."""
+        folder = self.base / "departments" / issuer_id
+        stem = f"seal-{len(self.seal_stems(issuer_id)) + 1}"
+        seal = issue_seal(
+            self.province_ca(province),
+            department=name,
+            organization_id=issuer_id,
+            province_name=province_name,
+        )
+        save_issued(seal, folder, stem, self._password)
+        return stem
+
+    # ------------------------------------------------------------------ read
+
+    def root(self) -> Issued:
+        return load_issued(self.base, "root", self._password)
+
+    def root_certificate(self) -> x509.Certificate:
+        try:
+            return x509.load_pem_x509_certificate((self.base / "root.cert.pem").read_bytes())
+        except OSError as exc:
+            raise KeystoreError("no root certificate: run 'ecert pki init'") from exc
+
+    def province_ca(self, code: str) -> Issued:
+        return load_issued(self.base / "provinces" / code, "ca", self._password)
+
+    def tsa(self, code: str) -> Issued:
+        return load_issued(self.base / "provinces" / code, "tsa", self._password)
+
+    def seal_stems(self, issuer_id: str) -> list[str]:
+        folder = self.base / "departments" / issuer_id
+        found = (
+            sorted(
+                (
+                    int(m.group(1))
+                    for p in folder.glob("seal-*.cert.pem")
+                    if (m := _SEAL.fullmatch(p.name))
+                ),
+            )
+            if folder.is_dir()
+            else []
+        )
+        return [f"seal-{n}" for n in found]
+
+    def seal(self, issuer_id: str, stem: str | None = None) -> Issued:
+        stems = self.seal_stems(issuer_id)
+        if not stems:
+            raise KeystoreError(f"no seal certificate for {issuer_id}")
+        return load_issued(self.base / "departments" / issuer_id, stem or stems[-1], self._password)
+
+    def seal_fingerprint(self, issuer_id: str, stem: str | None = None) -> bytes:
+        cert = self.seal(issuer_id, stem).cert
+        return certificate_fingerprint(cert.public_bytes(serialization.Encoding.DER))
+
+    def export_roots(self, out: Path) -> Path:
+        """Write the root certificate(s) as PEM for banks and PDF readers to install."""
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(self.root_certificate().public_bytes(serialization.Encoding.PEM))
+        return out

@@ -1,0 +1,179 @@
+"""An issuing site's files under ``$ECERT_HOME``: ``network.json`` (the registry deployment,
+the provinces and departments this site knows), encrypted chain keys (``keys/``) and the PKI
+(``pki/``). ``bootstrap_network`` creates a whole consortium on a chain, for demos and tests;
+``Site`` loads what a running issuer needs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from issuer.department import Department
+from issuer.pkistore import PkiStore
+from issuer.seal import Sealer
+from ledger.artifact import load_registry_artifact
+from ledger.chain import Chain
+from ledger.deployment import Deployment
+from ledger.errors import LedgerError
+from ledger.keys import KeyStore
+from ledger.registry import Registry
+
+__all__ = ["DepartmentConfig", "NetworkConfig", "ProvinceConfig", "Site", "bootstrap_network"]
+
+
+@dataclass(frozen=True)
+class ProvinceConfig:
+    code: str
+    name: str
+    verifier_base: str
+    """Base URL of the province's verifier page, printed into its departments' QR codes."""
+
+
+@dataclass(frozen=True)
+class DepartmentConfig:
+    issuer_id: str
+    name: str
+    province: str
+    cert_types: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    deployment: Deployment
+    provinces: list[ProvinceConfig]
+    departments: list[DepartmentConfig]
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n", "utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> NetworkConfig:
+        try:
+            raw = json.loads(path.read_text("utf-8"))
+            return cls(
+                deployment=Deployment(**raw["deployment"]),
+                provinces=[ProvinceConfig(**p) for p in raw["provinces"]],
+                departments=[DepartmentConfig(**d) for d in raw["departments"]],
+            )
+        except FileNotFoundError as exc:
+            raise LedgerError(
+                f"no network at {path}: run the demo or 'ecert network init'"
+            ) from exc
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise LedgerError(f"{path} is unreadable: {exc}") from exc
+
+    def province(self, code: str) -> ProvinceConfig:
+        for province in self.provinces:
+            if province.code == code:
+                return province
+        raise LedgerError(f"unknown province {code}")
+
+
+def authority_key(code: str) -> str:
+    return f"province-{code.lower()}"
+
+
+def department_key(issuer_id: str) -> str:
+    return f"issuer-{issuer_id.lower()}"
+
+
+class Site:
+    """What one issuing site needs at run time."""
+
+    def __init__(self, home: Path, password: str, *, scrypt_n: int | None = None) -> None:
+        self.home = home
+        self.network = NetworkConfig.load(home / "network.json")
+        self.keys = (
+            KeyStore(home / "keys", password, scrypt_n=scrypt_n)
+            if scrypt_n
+            else KeyStore(home / "keys", password)
+        )
+        self.pki = PkiStore(home, password)
+
+    def __repr__(self) -> str:
+        return f"Site({str(self.home)!r})"
+
+    def registry(self, rpc_url: str | None = None) -> Registry:
+        deployment = self.network.deployment
+        return Registry(Chain.connect(rpc_url or deployment.rpc_url), deployment.registry_address)
+
+    def department(self, issuer_id: str, *, timestamp_url: str | None = None) -> Department:
+        config = next((d for d in self.network.departments if d.issuer_id == issuer_id), None)
+        if config is None:
+            raise LedgerError(f"this site has no department {issuer_id}")
+        province = self.network.province(config.province)
+        chain = [self.pki.province_ca(config.province).cert, self.pki.root_certificate()]
+        return Department(
+            issuer_id=config.issuer_id,
+            name=config.name,
+            province_code=province.code,
+            province_name=province.name,
+            account=self.keys.load(department_key(issuer_id)),
+            sealer=Sealer(
+                self.pki.seal(issuer_id), chain, location=province.name, timestamp_url=timestamp_url
+            ),
+            verifier_base=province.verifier_base,
+        )
+
+    def departments(self) -> list[Department]:
+        return [self.department(d.issuer_id) for d in self.network.departments]
+
+
+def bootstrap_network(
+    home: Path,
+    password: str,
+    chain: Chain,
+    provinces: list[ProvinceConfig],
+    departments: list[DepartmentConfig],
+    *,
+    scrypt_n: int = 1 << 14,
+    recognitions: Sequence[tuple[str, str, str]] = (),
+) -> NetworkConfig:
+    """Create PKI, keys and a registry on ``chain`` with these provinces and departments, and
+    the recognition agreements ``(verifying, issuing, cert_type)``; write ``network.json``."""
+    keys = KeyStore(home / "keys", password, scrypt_n=scrypt_n)
+    pki = PkiStore(home, password)
+    pki.init_root()
+    admin = keys.load_or_create("consortium-admin")
+    chain.fund(admin.address, 10**21)
+    registry, deployed = Registry.deploy(chain, admin)
+    authorities = {}
+    for province in provinces:
+        pki.add_province(province.code, province.name)
+        authority = keys.load_or_create(authority_key(province.code))
+        chain.fund(authority.address, 10**20)
+        registry.admit_province(admin, province.code, province.name, authority.address)
+        authorities[province.code] = authority
+    for dept in departments:
+        account = keys.load_or_create(department_key(dept.issuer_id))
+        chain.fund(account.address, 10**20)
+        province = next(p for p in provinces if p.code == dept.province)
+        if not pki.seal_stems(dept.issuer_id):
+            pki.issue_seal(dept.province, province.name, dept.issuer_id, dept.name)
+        registry.register_issuer(
+            authorities[dept.province],
+            province=dept.province,
+            issuer_id=dept.issuer_id,
+            account=account.address,
+            name=dept.name,
+            seal_cert_fingerprint=pki.seal_fingerprint(dept.issuer_id),
+            cert_types=dept.cert_types,
+        )
+    for verifying, issuing, cert_type in recognitions:
+        registry.set_recognition(authorities[verifying], issuing, cert_type, True)
+    config = NetworkConfig(
+        deployment=Deployment(
+            chain.description,
+            chain.chain_id,
+            registry.address,
+            deployed.block_number,
+            load_registry_artifact().compiler_version,
+        ),
+        provinces=provinces,
+        departments=departments,
+    )
+    config.save(home / "network.json")
+    return config
