@@ -186,7 +186,7 @@ def _page(doc: CertificateDocument) -> bytes:
     canvas.drawString(label_x, 7.4 * cm, f"有效期限 Validity：{validity}")
     canvas.drawString(label_x, 6.6 * cm, f"发证机关 Issued by：{doc.issuer_name}")
     canvas.drawString(label_x, 5.8 * cm, f"发证日期 Date of issue：{_zh_date(doc.issued_at)}")
-    _draw_seal(canvas, font, 10.6 * cm, 5.1 * cm, doc.issuer_name)
+    _draw_seal(canvas, font, 10.6 * cm, 5.5 * cm, doc.issuer_name)
 
     qr_x, qr_y = width - 2.4 * cm - QR_SIZE, 2.3 * cm
     _draw_qr(canvas, doc.qr_text, qr_x, qr_y, QR_SIZE)

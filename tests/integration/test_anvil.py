@@ -172,19 +172,23 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     env = {
         "ECERT_HOME": str(tmp_path),
         "ECERT_KEY_PASSWORD": "demo test password",
-        "COLUMNS": "160",
+        "COLUMNS": "200",
     }
-    result = _ecert("demo", env=env)
+    result = _ecert("demo", "--per-department", "3", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "contract MerkleProof.verify: True" in out
     assert "refused with CertificateRegistryIssuerNotActive" in out
     assert "refused with CertificateRegistryNotRevoker" in out
     assert "refused with CertificateRegistryNotProvinceAuthority" in out
+    assert "GB 32100 check character" in out  # the mistyped record was named and refused
     assert "SUPERSEDED" in out
-    assert (tmp_path / "demo" / "deployment.json").exists()
-    keys = list((tmp_path / "demo" / "keys").glob("*.json"))
-    assert len(keys) == 7
+    assert "audit log: 5 entries, intact" in out
+    demo = tmp_path / "demo"
+    assert len(list((demo / "out").glob("*.pdf"))) == 12
+    assert len(list((demo / "out").glob("*-qr.png"))) == 12
+    assert len(list((demo / "keys").glob("*.json"))) == 8
+    assert (demo / "pki" / "root.cert.pem").exists()
     missing = _ecert(
         "demo",
         env={"ECERT_HOME": str(tmp_path), "ECERT_KEY_PASSWORD": "", "ECERT_KEY_PASSWORD_FILE": ""},
