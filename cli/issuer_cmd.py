@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -35,11 +36,24 @@ pki_app = typer.Typer(help="Seal certificates.")
 serve_app = typer.Typer(help="Run a service on 127.0.0.1.")
 
 
-def _pipeline(issuer_id: str | None = None) -> Pipeline:
+def _pipeline(
+    issuer_id: str | None = None,
+    *,
+    batch_size: int = 256,
+    batch_window: float = 2.0,
+    max_backoff: float = 60.0,
+) -> Pipeline:
     site = open_site()
     try:
         departments = [site.department(issuer_id)] if issuer_id else site.departments()
-        return Pipeline(open_sessions(), departments, site.registry())
+        return Pipeline(
+            open_sessions(),
+            departments,
+            site.registry(),
+            batch_size=batch_size,
+            batch_window=timedelta(seconds=batch_window),
+            max_backoff=timedelta(seconds=max_backoff),
+        )
     except LedgerError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
@@ -199,8 +213,17 @@ def rotate_seal(issuer: IssuerOpt) -> None:
 
 
 @serve_app.command("issuer")
-def serve_issuer(port: Annotated[int, typer.Option()] = 8600) -> None:
+def serve_issuer(
+    port: Annotated[int, typer.Option()] = 8600,
+    batch_size: Annotated[int, typer.Option(help="Certificates per Merkle batch.")] = 256,
+    batch_window: Annotated[
+        float, typer.Option(help="Seconds before a partial batch closes.")
+    ] = 2.0,
+    max_backoff: Annotated[float, typer.Option(help="Longest wait between anchor retries.")] = 60.0,
+) -> None:
     """The issuer API on 127.0.0.1 (OpenAPI at /docs), with its pipeline worker."""
-    app = create_app(_pipeline())
+    app = create_app(
+        _pipeline(batch_size=batch_size, batch_window=batch_window, max_backoff=max_backoff)
+    )
     console.print(f"issuer API on http://127.0.0.1:{port} (home {home()})")
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

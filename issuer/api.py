@@ -103,7 +103,11 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 def _owned(pipeline: Pipeline, who: Caller, certificate_id: str) -> dict[str, Any]:
     try:
         view = pipeline.certificate(who.issuer_id, certificate_id)
-    except PipelineError as exc:  # another department's certificates are invisible
+    except PipelineError as exc:
+        if pipeline.owner_of(certificate_id) is not None:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, "this certificate belongs to another department"
+            ) from exc
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such certificate") from exc
     if view["cert_type"] not in who.cert_types:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "token not allowed for this type")

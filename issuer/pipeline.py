@@ -108,12 +108,14 @@ class Pipeline:
         *,
         batch_size: int = 256,
         batch_window: timedelta = timedelta(seconds=2),
+        max_backoff: timedelta = MAX_BACKOFF,
     ) -> None:
         self.sessions = sessions
         self.departments = {d.issuer_id: d for d in departments}
         self.registry = registry
         self.batch_size = batch_size
         self.batch_window = batch_window
+        self.max_backoff = max_backoff
 
     def department(self, issuer_id: str) -> Department:
         try:
@@ -429,7 +431,7 @@ class Pipeline:
             if batch is None:
                 return
             batch.attempts += 1
-            delay = min(timedelta(seconds=0.5 * 2 ** min(batch.attempts, 10)), MAX_BACKOFF)
+            delay = min(timedelta(seconds=0.5 * 2 ** min(batch.attempts, 10)), self.max_backoff)
             batch.next_attempt_at = utcnow() + delay
             batch.last_error = f"{type(exc).__name__}: {exc}"[:500]
             session.commit()
@@ -472,6 +474,14 @@ class Pipeline:
                 "qr": cert.qr_text,
                 "revocation_reason": cert.revocation_reason,
             }
+
+    def owner_of(self, certificate_id: str) -> str | None:
+        """The issuer of a certificate number, whichever department it belongs to."""
+        with self.sessions() as session:
+            found = session.scalars(
+                select(Certificate.issuer_id).where(Certificate.certificate_id == certificate_id)
+            ).first()
+            return None if found is None else str(found)
 
     def public_proof(self, issuer_id: str, certificate_id: str) -> dict[str, Any]:
         """The leaf values (hashes and codes, nothing personal) and the inclusion proof of an
