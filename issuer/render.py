@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pikepdf
-import qrcode
-from qrcode.constants import ERROR_CORRECT_M
+import zxingcpp
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -77,27 +76,39 @@ def _zh_date(moment: date | datetime) -> str:
     return f"{moment.year}年{moment.month}月{moment.day}日"
 
 
+def qr_matrix(text: str) -> list[list[bool]]:
+    """QR modules (True = dark), error correction M, encoded by zxing-cpp (C++, ~0.5 ms, with
+    the standard's mask selection)."""
+    code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    image = memoryview(code.to_image(scale=1, add_quiet_zones=False))  # type: ignore[arg-type]
+    rows, cols = image.shape or (0, 0)
+    raw = image.tobytes()
+    return [[raw[r * cols + c] < 128 for c in range(cols)] for r in range(rows)]
+
+
 def _draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None:
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0)
-    code.add_data(text)
-    code.make(fit=True)
-    matrix = code.get_matrix()
+    matrix = qr_matrix(text)
     quiet = 4  # modules of white margin, as scanners expect
-    module = size / (len(matrix) + 2 * quiet)
+    count = len(matrix) + 2 * quiet
+    canvas.saveState()
     canvas.setFillColor(colors.white)
     canvas.rect(x, y, size, size, stroke=0, fill=1)
+    # One unit per module and one rectangle per run of dark modules: small, exact vectors.
+    canvas.translate(x, y + size)
+    canvas.scale(size / count, -size / count)
     canvas.setFillColor(colors.black)
     path = canvas.beginPath()
     for row, line in enumerate(matrix):
-        for col, dark in enumerate(line):
-            if dark:
-                path.rect(
-                    x + (col + quiet) * module,
-                    y + size - (row + quiet + 1) * module,
-                    module * 1.001,
-                    module * 1.001,
-                )
+        col = 0
+        while col < len(line):
+            if line[col]:
+                start = col
+                while col < len(line) and line[col]:
+                    col += 1
+                path.rect(start + quiet, row + quiet, col - start, 1)
+            col += 1
     canvas.drawPath(path, stroke=0, fill=1)
+    canvas.restoreState()
 
 
 def _draw_seal(canvas: Canvas, font: str, cx: float, cy: float, issuer_name: str) -> None:
