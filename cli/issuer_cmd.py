@@ -22,10 +22,12 @@ from issuer.api import create_app
 from issuer.audit import verify_audit
 from issuer.pipeline import Pipeline, PipelineError
 from issuer.records_io import RecordFileError, read_records
+from issuer.sealing import SealingPool
 from issuer.site import authority_key
 from issuer.tokens import create_token
 from ledger.codes import RevocationReason
 from ledger.errors import LedgerError, NodeUnavailable
+from ledger.keys import password_from_env
 
 IssuerOpt = Annotated[str, typer.Option("--issuer", help="Issuer id of the department.")]
 
@@ -42,10 +44,12 @@ def _pipeline(
     batch_size: int = 256,
     batch_window: float = 2.0,
     max_backoff: float = 60.0,
+    workers: int = 1,
 ) -> Pipeline:
     site = open_site()
     try:
         departments = [site.department(issuer_id)] if issuer_id else site.departments()
+        pool = SealingPool(site.home, password_from_env(), workers=workers) if workers > 1 else None
         return Pipeline(
             open_sessions(),
             departments,
@@ -53,6 +57,7 @@ def _pipeline(
             batch_size=batch_size,
             batch_window=timedelta(seconds=batch_window),
             max_backoff=timedelta(seconds=max_backoff),
+            sealing_pool=pool,
         )
     except LedgerError as exc:
         err.print(f"[red]{exc}[/]")
@@ -65,9 +70,10 @@ def issue(
     data: Annotated[Path, typer.Option("--data", help="CSV or JSONL file of records.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for the PDFs and QR images.")],
     wait: Annotated[float, typer.Option(help="Seconds to wait for anchoring.")] = 60.0,
+    workers: Annotated[int, typer.Option(help="Sealing processes.")] = 2,
 ) -> None:
     """Issue certificates from a file: validate, seal, anchor, write PDFs and QR images."""
-    pipeline = _pipeline(issuer)
+    pipeline = _pipeline(issuer, workers=workers)
     try:
         submissions = list(read_records(data, cert_type))
     except RecordFileError as exc:
@@ -85,7 +91,7 @@ def issue(
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("签章与上链 sealing and anchoring", total=len(accepted))
         while True:
-            pipeline.seal_pending(limit=8)
+            pipeline.seal_pending(limit=16)
             pipeline.close_batches(force=True)
             pipeline.anchor_pending()
             statuses = [
@@ -220,10 +226,16 @@ def serve_issuer(
         float, typer.Option(help="Seconds before a partial batch closes.")
     ] = 2.0,
     max_backoff: Annotated[float, typer.Option(help="Longest wait between anchor retries.")] = 60.0,
+    workers: Annotated[int, typer.Option(help="Sealing processes (1: seal in-process).")] = 1,
 ) -> None:
     """The issuer API on 127.0.0.1 (OpenAPI at /docs), with its pipeline worker."""
     app = create_app(
-        _pipeline(batch_size=batch_size, batch_window=batch_window, max_backoff=max_backoff)
+        _pipeline(
+            batch_size=batch_size,
+            batch_window=batch_window,
+            max_backoff=max_backoff,
+            workers=workers,
+        )
     )
     console.print(f"issuer API on http://127.0.0.1:{port} (home {home()})")
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from issuer.audit import append_audit
 from issuer.department import Department
-from issuer.render import CertificateDocument, render_certificate
+from issuer.sealing import SealingPool, SealJob, seal_job
 from issuer.store import (
     Batch,
     BatchStatus,
@@ -37,12 +36,9 @@ from issuer.store import (
     utcnow,
 )
 from ledger.catalogue import ClaimsInvalid, FieldError, catalogue, validate
-from ledger.claims import ClaimsCommitment
 from ledger.codes import RevocationReason
 from ledger.errors import LedgerError, NodeUnavailable, RegistryRefused, TransactionRejected
-from ledger.leaf import CertificateLeaf
 from ledger.merkle import MerkleTree
-from ledger.qrpayload import QrPayload
 from ledger.registry import Registry
 
 __all__ = ["Pipeline", "PipelineError", "StepCounts", "Submission", "SubmitResult"]
@@ -109,6 +105,7 @@ class Pipeline:
         batch_size: int = 256,
         batch_window: timedelta = timedelta(seconds=2),
         max_backoff: timedelta = MAX_BACKOFF,
+        sealing_pool: SealingPool | None = None,
     ) -> None:
         self.sessions = sessions
         self.departments = {d.issuer_id: d for d in departments}
@@ -116,6 +113,7 @@ class Pipeline:
         self.batch_size = batch_size
         self.batch_window = batch_window
         self.max_backoff = max_backoff
+        self.sealing_pool = sealing_pool
 
     def department(self, issuer_id: str) -> Department:
         try:
@@ -209,74 +207,51 @@ class Pipeline:
     # ------------------------------------------------------------------ seal
 
     def seal_pending(self, limit: int = 64) -> int:
-        """Render and seal up to ``limit`` received certificates."""
+        """Render and seal up to ``limit`` received certificates (in the sealing pool's worker
+        processes when there is one); results are stored in one transaction."""
         with self.sessions() as session:
-            ids = session.scalars(
-                select(Certificate.id)
+            certs = session.scalars(
+                select(Certificate)
                 .where(
                     Certificate.status == CertStatus.RECEIVED.value,
                 )
                 .order_by(Certificate.id)
                 .limit(limit)
             ).all()
-        for pk in ids:
-            self._seal_one(pk)
-        return len(ids)
+            jobs = [self._job(c) for c in certs]
+        if not jobs:
+            return 0
+        if self.sealing_pool is not None:
+            results = list(self.sealing_pool.map(jobs))
+        else:
+            results = [seal_job(self.department(j.issuer_id), j) for j in jobs]
+        with self.sessions() as session:
+            for result in results:
+                cert = session.get(Certificate, result.pk)
+                if cert is None or cert.status != CertStatus.RECEIVED.value:
+                    continue
+                cert.claims_commitment = result.claims_commitment
+                cert.document_digest = result.document_digest
+                cert.leaf = result.leaf
+                cert.qr_text = result.qr_text
+                session.merge(Document(certificate_pk=cert.id, pdf=result.pdf))
+                _progress(session, cert, CertStatus.SEALED, result.level)
+            session.commit()
+        return len(results)
 
-    def build_document(self, cert: Certificate) -> tuple[CertificateDocument, bytes]:
-        """The document to render and its claims commitment (deterministic per certificate)."""
-        dept = self.department(cert.issuer_id)
-        commitment = ClaimsCommitment(cert.claims, cert.claims_secret).root
-        qr = QrPayload(
-            cert.issuer_id,
-            cert.cert_type,
-            cert.certificate_id,
-            commitment,
-            _aware(cert.valid_from),
-            _aware(cert.valid_until) if cert.valid_until else None,
-        ).signed_by(dept.account)
-        doc = CertificateDocument(
-            spec=catalogue()[cert.cert_type],
-            certificate_id=cert.certificate_id,
+    def _job(self, cert: Certificate) -> SealJob:
+        self.department(cert.issuer_id)  # refuse early what this site cannot seal
+        return SealJob(
+            pk=cert.id,
             issuer_id=cert.issuer_id,
-            issuer_name=dept.name,
-            province_name=dept.province_name,
+            cert_type=cert.cert_type,
+            certificate_id=cert.certificate_id,
             claims=dict(cert.claims),
             claims_secret=cert.claims_secret,
-            claims_commitment=commitment,
             issued_at=_aware(cert.issued_at),
             valid_from=_aware(cert.valid_from),
             valid_until=_aware(cert.valid_until) if cert.valid_until else None,
-            qr_text=qr.url(dept.verifier_base),
         )
-        return doc, commitment
-
-    def _seal_one(self, pk: int) -> None:
-        with self.sessions() as session:
-            cert = session.get(Certificate, pk)
-            if cert is None or cert.status != CertStatus.RECEIVED.value:
-                return
-            doc, commitment = self.build_document(cert)
-            sealed = self.department(cert.issuer_id).sealer.seal(render_certificate(doc))
-            digest = hashlib.sha256(sealed).digest()
-            leaf = CertificateLeaf(
-                issuer_id=cert.issuer_id,
-                cert_type=cert.cert_type,
-                certificate_id=cert.certificate_id,
-                claims_commitment=commitment,
-                document_digest=digest,
-                valid_from=doc.valid_from,
-                valid_until=doc.valid_until,
-            )
-            cert.claims_commitment = commitment
-            cert.document_digest = digest
-            cert.leaf = leaf.hash()
-            cert.qr_text = doc.qr_text
-            session.merge(Document(certificate_pk=cert.id, pdf=sealed))
-            _progress(
-                session, cert, CertStatus.SEALED, self.department(cert.issuer_id).sealer.level
-            )
-            session.commit()
 
     # ------------------------------------------------------------------ batch
 

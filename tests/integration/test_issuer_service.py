@@ -5,6 +5,7 @@ faults that happen in real life (kill -9, the chain node going away)."""
 from __future__ import annotations
 
 import io
+import os
 import random
 import subprocess
 import sys
@@ -346,3 +347,68 @@ def test_chain_down_mid_run_then_everything_anchors_when_it_returns(network: Net
         server.stop()
     assert len(set(first + later)) == 35
     assert _anchored_on_chain(network)[1] == 35
+
+
+def test_issue_status_and_revoke_from_the_command_line(network: Network, tmp_path: Path) -> None:
+    import csv  # noqa: PLC0415
+
+    rng = random.Random(9)
+    rows = [sample_record("BUSINESS_LICENCE", rng) for _ in range(5)]
+    rows.append({**rows[0], "uscc": "91330106MA00000000"})  # wrong check character
+    data = tmp_path / "licences.csv"
+    with data.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / "out"
+    env = {**network.env(), "COLUMNS": "200"}
+
+    def ecert(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cli.main", *args],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+
+    issued = ecert(
+        "issue",
+        "--issuer",
+        ZJ_MARKET,
+        "--type",
+        "BUSINESS_LICENCE",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+    )
+    assert issued.returncode == 1, issued.stdout + issued.stderr  # one record refused
+    assert "licences.csv:7" in issued.stderr
+    assert "uscc" in issued.stderr
+    pdfs = sorted(out.glob("*.pdf"))
+    assert len(pdfs) == 5
+    assert len(list(out.glob("*-qr.png"))) == 5
+    assert "accepted 5, rejected 1, waiting for the chain 0" in issued.stdout
+    certificate_id = pdfs[0].stem
+    status = ecert("status", certificate_id, "--issuer", ZJ_MARKET, "--json")
+    assert status.returncode == 0
+    assert '"ANCHORED"' in status.stdout
+    revoked = ecert("revoke", certificate_id, "--issuer", ZJ_MARKET, "--reason", "4")
+    assert revoked.returncode == 0, revoked.stdout + revoked.stderr
+    again = ecert(
+        "issue",
+        "--issuer",
+        ZJ_MARKET,
+        "--type",
+        "BUSINESS_LICENCE",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+    )
+    assert "accepted 5, rejected 1" in again.stdout  # the same five, not five more
+    assert _statuses(network.db_url) == {"ANCHORED": 4, "REVOKED": 1}

@@ -1,0 +1,146 @@
+"""Producing one sealed certificate from its stored record (render → seal → leaf), in this
+process or in a pool of worker processes.
+
+The work is a pure function of the record and the department's keys, so it can run anywhere
+and be repeated after a crash: the pipeline stores the result in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from issuer.department import Department
+from issuer.render import CertificateDocument, render_certificate
+from ledger.catalogue import catalogue
+from ledger.claims import ClaimsCommitment
+from ledger.leaf import CertificateLeaf
+from ledger.qrpayload import QrPayload
+
+__all__ = ["SealJob", "SealedCertificate", "SealingPool", "seal_job"]
+
+
+@dataclass(frozen=True)
+class SealJob:
+    """Everything needed to produce one certificate (plain data: crosses processes)."""
+
+    pk: int
+    issuer_id: str
+    cert_type: str
+    certificate_id: str
+    claims: dict[str, str]
+    claims_secret: bytes
+    issued_at: datetime
+    valid_from: datetime
+    valid_until: datetime | None
+
+
+@dataclass(frozen=True)
+class SealedCertificate:
+    pk: int
+    pdf: bytes
+    claims_commitment: bytes
+    document_digest: bytes
+    leaf: bytes
+    qr_text: str
+    level: str
+
+
+def document_for(dept: Department, job: SealJob) -> CertificateDocument:
+    commitment = ClaimsCommitment(job.claims, job.claims_secret).root
+    qr = QrPayload(
+        job.issuer_id,
+        job.cert_type,
+        job.certificate_id,
+        commitment,
+        job.valid_from,
+        job.valid_until,
+    ).signed_by(dept.account)
+    return CertificateDocument(
+        spec=catalogue()[job.cert_type],
+        certificate_id=job.certificate_id,
+        issuer_id=job.issuer_id,
+        issuer_name=dept.name,
+        province_name=dept.province_name,
+        claims=dict(job.claims),
+        claims_secret=job.claims_secret,
+        claims_commitment=commitment,
+        issued_at=job.issued_at,
+        valid_from=job.valid_from,
+        valid_until=job.valid_until,
+        qr_text=qr.url(dept.verifier_base),
+    )
+
+
+def seal_job(dept: Department, job: SealJob) -> SealedCertificate:
+    doc = document_for(dept, job)
+    sealed = dept.sealer.seal(render_certificate(doc))
+    digest = hashlib.sha256(sealed).digest()
+    leaf = CertificateLeaf(
+        issuer_id=job.issuer_id,
+        cert_type=job.cert_type,
+        certificate_id=job.certificate_id,
+        claims_commitment=doc.claims_commitment,
+        document_digest=digest,
+        valid_from=job.valid_from,
+        valid_until=job.valid_until,
+    )
+    return SealedCertificate(
+        job.pk, sealed, doc.claims_commitment, digest, leaf.hash(), doc.qr_text, dept.sealer.level
+    )
+
+
+# ---------------------------------------------------------------- worker processes
+
+_WORKER_DEPARTMENTS: dict[str, Department] = {}
+
+
+def _init_worker(home: str, password: str, timestamp_url: str | None) -> None:
+    from issuer.site import Site  # noqa: PLC0415 - only in worker processes
+
+    site = Site(Path(home), password)
+    for config in site.network.departments:
+        _WORKER_DEPARTMENTS[config.issuer_id] = site.department(
+            config.issuer_id, timestamp_url=timestamp_url
+        )
+
+
+def _run(job: SealJob) -> SealedCertificate:
+    return seal_job(_WORKER_DEPARTMENTS[job.issuer_id], job)
+
+
+class SealingPool:
+    """Worker processes that load a site's departments once and seal jobs in parallel.
+
+    Processes are spawned (not forked), so a server with threads can use it safely; each
+    worker decrypts the keys itself from the same home and password.
+    """
+
+    def __init__(
+        self, home: Path, password: str, *, workers: int = 2, timestamp_url: str | None = None
+    ) -> None:
+        self._executor: Executor = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(str(home), password, timestamp_url),
+        )
+        self.workers = workers
+
+    def map(self, jobs: Iterable[SealJob]) -> Iterator[SealedCertificate]:
+        return self._executor.map(_run, jobs, chunksize=4)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> SealingPool:
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self.close()
