@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from issuer.audit import append_audit
 from issuer.department import Department
-from issuer.sealing import SealingPool, SealJob, seal_job
+from issuer.sealing import SealedCertificate, SealingPool, SealJob, seal_job
 from issuer.store import (
     Batch,
     BatchStatus,
@@ -126,21 +127,28 @@ class Pipeline:
     def submit(
         self, issuer_id: str, submissions: Sequence[Submission], *, actor: str = "system"
     ) -> list[SubmitResult]:
-        """Validate and durably store each record; bad records are reported, the rest go on."""
+        """Validate every record and durably store the valid ones in one transaction before
+        returning; bad records are reported by field, the rest go on. A reference seen before
+        returns the earlier certificate instead of a new one."""
         dept = self.department(issuer_id)
-        results: list[SubmitResult] = []
-        accepted: list[str] = []
-        for sub in submissions:
+        results: list[SubmitResult | None] = []
+        valid: list[tuple[int, Submission, dict[str, str]]] = []
+        for position, sub in enumerate(submissions):
             try:
                 claims = validate(sub.cert_type, sub.record)
                 self._check_validity(sub)
             except ClaimsInvalid as invalid:
                 results.append(SubmitResult(sub.reference, None, None, invalid.errors))
                 continue
-            result = self._store(dept, sub, claims)
-            results.append(result)
-            if result.accepted and not result.duplicate and result.certificate_id:
-                accepted.append(result.certificate_id)
+            results.append(None)
+            valid.append((position, sub, claims))
+        try:
+            stored = self._store_all(dept, [(s, c) for _, s, c in valid])
+        except IntegrityError:  # a concurrent request stored one of these references first
+            stored = [self._store_all(dept, [(s, c)])[0] for _, s, c in valid]
+        for (position, _, _), result in zip(valid, stored, strict=True):
+            results[position] = result
+        accepted = [r.certificate_id for r in stored if not r.duplicate and r.certificate_id]
         if accepted:
             append_audit(
                 self.sessions,
@@ -149,7 +157,7 @@ class Pipeline:
                 issuer_id,
                 {"certificates": accepted, "count": len(accepted)},
             )
-        return results
+        return [r for r in results if r is not None]
 
     @staticmethod
     def _check_validity(sub: Submission) -> None:
@@ -163,58 +171,70 @@ class Pipeline:
         if sub.valid_until is not None and sub.valid_until <= datetime.now(UTC).date():
             raise ClaimsInvalid(sub.cert_type, [FieldError("valid_until", "must be in the future")])
 
-    def _store(self, dept: Department, sub: Submission, claims: dict[str, str]) -> SubmitResult:
+    def _store_all(
+        self, dept: Department, items: Sequence[tuple[Submission, dict[str, str]]]
+    ) -> list[SubmitResult]:
+        if not items:
+            return []
         with self.sessions() as session:
-            existing = session.scalars(
-                select(Certificate).where(
-                    Certificate.issuer_id == dept.issuer_id,
-                    Certificate.reference == sub.reference,
-                )
-            ).first()
-            if existing is not None:
-                return SubmitResult(
-                    sub.reference, existing.certificate_id, existing.status, duplicate=True
-                )
+            references = list({sub.reference for sub, _ in items})
+            known: dict[str, Certificate] = {}
+            for start in range(0, len(references), 500):
+                for cert in session.scalars(
+                    select(Certificate).where(
+                        Certificate.issuer_id == dept.issuer_id,
+                        Certificate.reference.in_(references[start : start + 500]),
+                    )
+                ):
+                    known[cert.reference] = cert
             now = datetime.now(UTC).replace(microsecond=0)
-            until = (
-                datetime.combine(sub.valid_until, time(23, 59, 59), tzinfo=UTC)
-                if sub.valid_until
-                else None
-            )
-            cert = Certificate(
-                issuer_id=dept.issuer_id,
-                cert_type=sub.cert_type,
-                reference=sub.reference,
-                certificate_id="",
-                claims=claims,
-                claims_secret=os.urandom(32),
-                issued_at=now,
-                valid_from=now,
-                valid_until=until,
-            )
-            session.add(cert)
-            try:
-                session.flush()
-                prefix = catalogue()[sub.cert_type].number_prefix
+            fresh: list[Certificate] = []
+            order: list[tuple[Certificate, bool]] = []
+            for sub, claims in items:
+                if sub.reference in known:
+                    order.append((known[sub.reference], True))
+                    continue
+                until = (
+                    datetime.combine(sub.valid_until, time(23, 59, 59), tzinfo=UTC)
+                    if sub.valid_until
+                    else None
+                )
+                cert = Certificate(
+                    issuer_id=dept.issuer_id,
+                    cert_type=sub.cert_type,
+                    reference=sub.reference,
+                    certificate_id=f"pending-{uuid.uuid4().hex}",  # numbered once it has an id
+                    claims=claims,
+                    claims_secret=os.urandom(32),
+                    issued_at=now,
+                    valid_from=now,
+                    valid_until=until,
+                )
+                session.add(cert)
+                known[sub.reference] = cert
+                fresh.append(cert)
+                order.append((cert, False))
+            session.flush()
+            for cert in fresh:
+                prefix = catalogue()[cert.cert_type].number_prefix
                 cert.certificate_id = f"{now.year}{prefix}{cert.id:08d}"
                 _progress(session, cert, CertStatus.RECEIVED)
-                session.commit()
-            except IntegrityError:
-                session.rollback()  # a concurrent submission of the same reference won
-                return self._store(dept, sub, claims)
-            return SubmitResult(sub.reference, cert.certificate_id, cert.status)
+            session.commit()
+            return [
+                SubmitResult(c.reference, c.certificate_id, c.status, duplicate=dup)
+                for c, dup in order
+            ]
 
     # ------------------------------------------------------------------ seal
 
     def seal_pending(self, limit: int = 64) -> int:
         """Render and seal up to ``limit`` received certificates (in the sealing pool's worker
-        processes when there is one); results are stored in one transaction."""
+        processes when there is one). Results are written as they arrive, overlapping the
+        workers, and committed in one transaction."""
         with self.sessions() as session:
             certs = session.scalars(
                 select(Certificate)
-                .where(
-                    Certificate.status == CertStatus.RECEIVED.value,
-                )
+                .where(Certificate.status == CertStatus.RECEIVED.value)
                 .order_by(Certificate.id)
                 .limit(limit)
             ).all()
@@ -222,22 +242,28 @@ class Pipeline:
         if not jobs:
             return 0
         if self.sealing_pool is not None:
-            results = list(self.sealing_pool.map(jobs))
+            results: Iterable[SealedCertificate] = self.sealing_pool.map(jobs)
         else:
-            results = [seal_job(self.department(j.issuer_id), j) for j in jobs]
+            results = (seal_job(self.department(j.issuer_id), j) for j in jobs)
         with self.sessions() as session:
+            pending = {
+                c.id: c
+                for c in session.scalars(
+                    select(Certificate).where(Certificate.id.in_([j.pk for j in jobs]))
+                )
+            }
             for result in results:
-                cert = session.get(Certificate, result.pk)
+                cert = pending.get(result.pk)
                 if cert is None or cert.status != CertStatus.RECEIVED.value:
                     continue
                 cert.claims_commitment = result.claims_commitment
                 cert.document_digest = result.document_digest
                 cert.leaf = result.leaf
                 cert.qr_text = result.qr_text
-                session.merge(Document(certificate_pk=cert.id, pdf=result.pdf))
+                session.add(Document(certificate_pk=cert.id, pdf=result.pdf))
                 _progress(session, cert, CertStatus.SEALED, result.level)
             session.commit()
-        return len(results)
+        return len(jobs)
 
     def _job(self, cert: Certificate) -> SealJob:
         self.department(cert.issuer_id)  # refuse early what this site cannot seal

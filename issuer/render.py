@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-import pikepdf
 import zxingcpp
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -23,7 +23,13 @@ from reportlab.platypus import Paragraph
 from issuer.fonts import register_cjk_font
 from ledger.catalogue import CertTypeSpec
 
-__all__ = ["ATTACHMENT_NAME", "CertificateDocument", "render_certificate"]
+__all__ = [
+    "ATTACHMENT_NAME",
+    "XMP_NAMESPACE",
+    "CertificateDocument",
+    "RenderedCertificate",
+    "render_certificate",
+]
 
 ATTACHMENT_NAME = "ecert-claims.json"
 XMP_NAMESPACE = "https://ecert.example/ns/certificate/1.0/"
@@ -31,6 +37,7 @@ SEAL_RED = colors.Color(0.82, 0.07, 0.07)
 INK = colors.Color(0.12, 0.12, 0.16)
 GOLD = colors.Color(0.62, 0.47, 0.16)
 QR_SIZE = 4.0 * cm
+rl_config.useA85 = 0  # binary (Flate only) streams: smaller and faster than ASCII85 on top
 
 
 @dataclass(frozen=True)
@@ -93,11 +100,12 @@ def _draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None
     canvas.saveState()
     canvas.setFillColor(colors.white)
     canvas.rect(x, y, size, size, stroke=0, fill=1)
-    # One unit per module and one rectangle per run of dark modules: small, exact vectors.
+    # One unit per module and one rectangle per run of dark modules, written as integer PDF
+    # operators: small, exact vectors that stay sharp at any print resolution.
     canvas.translate(x, y + size)
     canvas.scale(size / count, -size / count)
     canvas.setFillColor(colors.black)
-    path = canvas.beginPath()
+    runs: list[str] = []
     for row, line in enumerate(matrix):
         col = 0
         while col < len(line):
@@ -105,9 +113,9 @@ def _draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None
                 start = col
                 while col < len(line) and line[col]:
                     col += 1
-                path.rect(start + quiet, row + quiet, col - start, 1)
+                runs.append(f"{start + quiet} {row + quiet} {col - start} 1 re")
             col += 1
-    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.addLiteral("\n".join(runs) + "\nf")
     canvas.restoreState()
 
 
@@ -224,31 +232,45 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render_certificate(doc: CertificateDocument) -> bytes:
-    """The unsealed certificate PDF, with the claims attached as JSON and in XMP."""
-    page = _page(doc)
-    payload = json.dumps(doc.attachment(), ensure_ascii=False, sort_keys=True).encode("utf-8")
-    with pikepdf.open(io.BytesIO(page)) as pdf:
-        stamp = doc.issued_at.astimezone(UTC).strftime("D:%Y%m%d%H%M%SZ")
-        spec = pikepdf.AttachedFileSpec(
-            pdf,
-            payload,
-            mime_type="application/json",
-            description="ecert machine-readable claims",
-            filename=ATTACHMENT_NAME,
-            creation_date=stamp,
-            mod_date=stamp,
-        )
-        pdf.attachments[ATTACHMENT_NAME] = spec
-        with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
-            meta.register_xml_namespace(XMP_NAMESPACE, "ecert")
-            meta["dc:title"] = f"{doc.spec.name_zh} {doc.certificate_id}"
-            meta["dc:creator"] = [doc.issuer_name]
-            meta[f"{{{XMP_NAMESPACE}}}certificateId"] = doc.certificate_id
-            meta[f"{{{XMP_NAMESPACE}}}certType"] = doc.spec.code
-            meta[f"{{{XMP_NAMESPACE}}}issuerId"] = doc.issuer_id
-            meta[f"{{{XMP_NAMESPACE}}}claimsCommitment"] = doc.claims_commitment.hex()
-            meta[f"{{{XMP_NAMESPACE}}}claims"] = json.dumps(doc.claims, ensure_ascii=False)
-        out = io.BytesIO()
-        pdf.save(out, deterministic_id=True)
-    return out.getvalue()
+def _xmp(doc: CertificateDocument) -> bytes:
+    def esc(text: str) -> str:
+        return _escape(text).replace('"', "&quot;")
+
+    claims = json.dumps(doc.claims, ensure_ascii=False, sort_keys=True)
+    title = esc(f"{doc.spec.name_zh} {doc.certificate_id}")
+    packet = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"
+    xmlns:ecert="{XMP_NAMESPACE}">
+   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{title}</rdf:li></rdf:Alt></dc:title>
+   <dc:creator><rdf:Seq><rdf:li>{esc(doc.issuer_name)}</rdf:li></rdf:Seq></dc:creator>
+   <ecert:certificateId>{esc(doc.certificate_id)}</ecert:certificateId>
+   <ecert:certType>{esc(doc.spec.code)}</ecert:certType>
+   <ecert:issuerId>{esc(doc.issuer_id)}</ecert:issuerId>
+   <ecert:claimsCommitment>{doc.claims_commitment.hex()}</ecert:claimsCommitment>
+   <ecert:claims>{esc(claims)}</ecert:claims>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="w"?>"""
+    return packet.encode("utf-8")
+
+
+@dataclass(frozen=True)
+class RenderedCertificate:
+    """The page, and the data that travels inside the sealed file with it."""
+
+    page: bytes
+    """The one-page PDF as rendered."""
+    attachment: bytes
+    """``ecert-claims.json``: the machine-readable claims."""
+    xmp: bytes
+    """XMP metadata packet (Dublin Core plus the ``ecert`` namespace)."""
+
+
+def render_certificate(doc: CertificateDocument) -> RenderedCertificate:
+    """Render the page and prepare its embedded data; the sealer writes both into the signed
+    revision, so the attachment and metadata are covered by the seal too."""
+    attachment = json.dumps(doc.attachment(), ensure_ascii=False, sort_keys=True).encode()
+    return RenderedCertificate(page=_page(doc), attachment=attachment, xmp=_xmp(doc))

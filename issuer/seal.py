@@ -14,11 +14,14 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils import embed, generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata import xmp_xml
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from issuer.pki import Issued
+from issuer.render import ATTACHMENT_NAME, RenderedCertificate
 
 __all__ = ["SEAL_FIELD", "Sealer", "to_asn1"]
 
@@ -50,6 +53,7 @@ class Sealer:
         self._signer = signers.SimpleSigner(
             signing_cert=to_asn1(seal.cert),
             signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
+            embed_roots=False,  # verifiers hold the root; embedding it only grows every PDF
             cert_registry=SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
                 [to_asn1(c) for c in chain]
             ),
@@ -72,10 +76,11 @@ class Sealer:
     def level(self) -> str:
         return "B-T" if self._timestamper else "B-B"
 
-    def seal(self, pdf: bytes) -> bytes:
-        """The sealed PDF (an incremental update of ``pdf``)."""
+    def seal(self, rendered: RenderedCertificate) -> bytes:
+        """The sealed PDF: one incremental update that adds the claims attachment, the XMP
+        metadata and the signature, so the seal covers all three."""
         out = signers.sign_pdf(
-            IncrementalPdfFileWriter(io.BytesIO(pdf)),
+            self._writer(rendered),
             self._meta,
             signer=self._signer,
             timestamper=self._timestamper,
@@ -83,13 +88,36 @@ class Sealer:
         )
         return bytes(out.getvalue())
 
-    async def async_seal(self, pdf: bytes) -> bytes:
+    async def async_seal(self, rendered: RenderedCertificate) -> bytes:
         """``seal`` for use inside an event loop (pyHanko's sync API refuses to run there)."""
         out = await signers.async_sign_pdf(
-            IncrementalPdfFileWriter(io.BytesIO(pdf)),
+            self._writer(rendered),
             self._meta,
             signer=self._signer,
             timestamper=self._timestamper,
             bytes_reserved=self._reserved,
         )
         return bytes(out.getvalue())
+
+    @staticmethod
+    def _writer(rendered: RenderedCertificate) -> IncrementalPdfFileWriter:
+        writer = IncrementalPdfFileWriter(io.BytesIO(rendered.page))
+        data = embed.EmbeddedFileObject.from_file_data(
+            writer, data=rendered.attachment, mime_type="application/json"
+        )
+        embed.embed_file(
+            writer,
+            embed.FileSpec(
+                file_spec_string=ATTACHMENT_NAME,
+                file_name=ATTACHMENT_NAME,
+                embedded_data=data,
+                description="ecert machine-readable claims",
+                af_relationship=generic.NameObject("/Data"),
+            ),
+        )
+        # pyHanko keeps a MetadataStream's own properties when it updates the modification
+        # date at write time; a plain stream would be replaced by its own XMP.
+        metadata = xmp_xml.MetadataStream(stream_data=rendered.xmp)
+        writer.root[generic.NameObject("/Metadata")] = writer.add_object(metadata)
+        writer.update_root()  # type: ignore[no-untyped-call]
+        return writer

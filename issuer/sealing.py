@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import os
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -111,6 +113,11 @@ def _init_worker(home: str, password: str, timestamp_url: str | None) -> None:
         )
 
 
+def _ready(pause: float) -> int:
+    time.sleep(pause)  # held long enough that the other workers take the other tasks
+    return os.getpid()
+
+
 def _run(job: SealJob) -> SealedCertificate:
     return seal_job(_WORKER_DEPARTMENTS[job.issuer_id], job)
 
@@ -132,6 +139,14 @@ class SealingPool:
             initargs=(str(home), password, timestamp_url),
         )
         self.workers = workers
+
+    def warm_up(self, timeout: float = 60.0) -> None:
+        """Start every worker now (spawning and loading keys takes about a second each)."""
+        seen: set[int] = set()
+        deadline = time.monotonic() + timeout
+        while len(seen) < self.workers and time.monotonic() < deadline:
+            futures = [self._executor.submit(_ready, 0.3) for _ in range(self.workers)]
+            seen.update(f.result() for f in futures)
 
     def map(self, jobs: Iterable[SealJob]) -> Iterator[SealedCertificate]:
         return self._executor.map(_run, jobs, chunksize=4)

@@ -19,9 +19,11 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import (
+    MismatchedABI,
     ProviderConnectionError,
     TimeExhausted,
     Web3RPCError,
+    Web3ValidationError,
 )
 from web3.types import BlockIdentifier, TxParams, Wei
 
@@ -57,6 +59,8 @@ def translate_errors(what: str) -> Iterator[None]:
             raise refusal from exc
         if isinstance(exc, Web3RPCError):
             raise TransactionRejected(f"{what}: {exc}") from exc
+        if isinstance(exc, Web3ValidationError | MismatchedABI):
+            raise LedgerError(f"{what}: arguments do not fit the contract: {exc}") from exc
         raise
 
 
@@ -68,6 +72,7 @@ class Chain:
         self.description = description
         self._lock = threading.Lock()
         self._nonces: dict[str, int] = {}
+        self._cached_chain_id: int | None = None
 
     @classmethod
     def connect(cls, rpc_url: str, *, timeout: float = 10.0) -> Chain:
@@ -157,7 +162,7 @@ class Chain:
             return str(receipt["contractAddress"]), result
 
     def _send(self, tx: dict[str, Any], sender: LocalAccount) -> TxResult:
-        tx.setdefault("chainId", self.w3.eth.chain_id)
+        tx.setdefault("chainId", self._chain_id())
         if "gas" not in tx:
             # Estimation runs the call first, so a refusal surfaces here with its revert data.
             estimate = self.w3.eth.estimate_gas({**tx, "from": sender.address})  # type: ignore[typeddict-item]
@@ -183,6 +188,11 @@ class Chain:
             block_number=int(receipt["blockNumber"]),
             gas_used=int(receipt["gasUsed"]),
         )
+
+    def _chain_id(self) -> int:
+        if self._cached_chain_id is None:
+            self._cached_chain_id = int(self.w3.eth.chain_id)
+        return self._cached_chain_id
 
     def forget_nonces(self) -> None:
         """Re-read nonces from the node (after a snapshot revert or an external transaction)."""

@@ -89,11 +89,14 @@ class AnvilNode:
         port: int = 8545,
         chain_id: int = DEFAULT_CHAIN_ID,
         block_time: float | None = None,
+        persist: bool = True,
     ) -> None:
         self.state_dir = state_dir
         self.port = port
         self.chain_id = chain_id
         self.block_time = block_time
+        self.persist = persist
+        """``False``: a throwaway chain (benchmarks) that writes no state to disk."""
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -121,14 +124,12 @@ class AnvilNode:
             str(self.port),
             "--chain-id",
             str(self.chain_id),
-            "--state",
-            str(self.state_file),
-            # Dump state every second so even a kill -9 loses at most a second of blocks.
-            "--state-interval",
-            "1",
             "--hardfork",
             "cancun",
         ]
+        if self.persist:
+            # Dump state every second so even a kill -9 loses at most a second of blocks.
+            command += ["--state", str(self.state_file), "--state-interval", "1"]
         if self.block_time:
             command += ["--block-time", str(self.block_time)]
         return command

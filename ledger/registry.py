@@ -231,6 +231,8 @@ class Registry:
     def anchor(
         self, sender: LocalAccount, root: bytes, leaf_count: int, cert_type: str
     ) -> TxResult:
+        if not isinstance(leaf_count, int) or not 0 <= leaf_count < 2**32:
+            raise MerkleError(f"leaf count {leaf_count!r} is not a 32-bit unsigned integer")
         fn = self._fn.anchor(_hash32(root, "root"), leaf_count, cert_type_to_bytes(cert_type))
         return self.chain.transact(fn, sender)
 
@@ -287,11 +289,17 @@ class Registry:
         )
 
     def verify_inclusion(self, root: bytes, leaf: bytes, proof: Sequence[bytes]) -> bool:
-        """The contract's own ``MerkleProof`` verdict (used to cross-check Python proofs)."""
-        fn = self._fn.verifyInclusion(
-            _hash32(root, "root"), _hash32(leaf, "leaf"), [_hash32(p, "proof") for p in proof]
-        )
-        return bool(self.chain.call(fn))
+        """The contract's own ``MerkleProof`` verdict (used to cross-check Python proofs);
+        malformed hashes are simply not included, as in ``ledger.merkle.verify_proof``."""
+        try:
+            args = (
+                _hash32(root, "root"),
+                _hash32(leaf, "leaf"),
+                [_hash32(p, "proof element") for p in proof],
+            )
+        except MerkleError:
+            return False
+        return bool(self.chain.call(self._fn.verifyInclusion(*args)))
 
     # ============================================================ recognition
 

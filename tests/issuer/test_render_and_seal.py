@@ -73,9 +73,18 @@ def test_sealed_certificate_validates_and_its_qr_scans(
     assert payload.claims_commitment == doc.claims_commitment
 
 
-def test_claims_are_embedded_as_json_and_xmp(chain_account: LocalAccount) -> None:
+def test_claims_are_embedded_as_json_and_xmp_under_the_seal(
+    pki: SamplePki, chain_account: LocalAccount
+) -> None:
     doc = make_document(chain_account)
-    with pikepdf.open(io.BytesIO(render_certificate(doc))) as pdf:
+    sealer = Sealer(pki.seal, [pki.zj.cert, pki.root.cert], location="浙江省")
+    sealed = sealer.seal(render_certificate(doc))
+    status = validate_pdf_signature(
+        PdfFileReader(io.BytesIO(sealed)).embedded_signatures[0],
+        ValidationContext(trust_roots=[to_asn1(pki.root.cert)]),
+    )
+    assert (status.intact, status.coverage.name) == (True, "ENTIRE_FILE")
+    with pikepdf.open(io.BytesIO(sealed)) as pdf:
         attached = json.loads(pdf.attachments[ATTACHMENT_NAME].get_file().read_bytes())
         meta = pdf.open_metadata()
         assert meta[f"{{{XMP_NAMESPACE}}}certificateId"] == doc.certificate_id
@@ -90,7 +99,7 @@ def test_claims_are_embedded_as_json_and_xmp(chain_account: LocalAccount) -> Non
 
 def test_cjk_font_is_embedded_and_subsetted(chain_account: LocalAccount, tmp_path: Path) -> None:
     path = tmp_path / "c.pdf"
-    path.write_bytes(render_certificate(make_document(chain_account)))
+    path.write_bytes(render_certificate(make_document(chain_account)).page)
     listing = subprocess.run(
         ["pdffonts", str(path)], capture_output=True, text=True, check=True
     ).stdout
