@@ -21,10 +21,12 @@ from cli.workspace import home
 from issuer.api import create_app
 from issuer.audit import verify_audit
 from issuer.pipeline import Pipeline, PipelineError
+from issuer.pkistore import PkiStore
 from issuer.records_io import RecordFileError, read_records
 from issuer.sealing import SealingPool
 from issuer.site import authority_key
 from issuer.tokens import create_token
+from issuer.tsa import create_tsa_app
 from ledger.codes import RevocationReason
 from ledger.errors import LedgerError, NodeUnavailable
 from ledger.keys import password_from_env
@@ -45,11 +47,20 @@ def _pipeline(
     batch_window: float = 2.0,
     max_backoff: float = 60.0,
     workers: int = 1,
+    tsa_url: str | None = None,
 ) -> Pipeline:
     site = open_site()
     try:
-        departments = [site.department(issuer_id)] if issuer_id else site.departments()
-        pool = SealingPool(site.home, password_from_env(), workers=workers) if workers > 1 else None
+        departments = (
+            [site.department(issuer_id, timestamp_url=tsa_url)]
+            if issuer_id
+            else site.departments(timestamp_url=tsa_url)
+        )
+        pool = (
+            SealingPool(site.home, password_from_env(), workers=workers, timestamp_url=tsa_url)
+            if workers > 1
+            else None
+        )
         return Pipeline(
             open_sessions(),
             departments,
@@ -64,6 +75,12 @@ def _pipeline(
         raise typer.Exit(2) from exc
 
 
+TsaOpt = Annotated[
+    str | None,
+    typer.Option("--tsa-url", help="RFC 3161 timestamp service: seals become PAdES B-T."),
+]
+
+
 def issue(
     issuer: IssuerOpt,
     cert_type: Annotated[str, typer.Option("--type", help="Certificate type code.")],
@@ -71,9 +88,10 @@ def issue(
     out: Annotated[Path, typer.Option("--out", help="Folder for the PDFs and QR images.")],
     wait: Annotated[float, typer.Option(help="Seconds to wait for anchoring.")] = 60.0,
     workers: Annotated[int, typer.Option(help="Sealing processes.")] = 2,
+    tsa_url: TsaOpt = None,
 ) -> None:
     """Issue certificates from a file: validate, seal, anchor, write PDFs and QR images."""
-    pipeline = _pipeline(issuer, workers=workers)
+    pipeline = _pipeline(issuer, workers=workers, tsa_url=tsa_url)
     try:
         submissions = list(read_records(data, cert_type))
     except RecordFileError as exc:
@@ -218,6 +236,25 @@ def rotate_seal(issuer: IssuerOpt) -> None:
     console.print(f"{issuer}: new seal certificate {stem} registered")
 
 
+@serve_app.command("tsa")
+def serve_tsa(
+    province: Annotated[str, typer.Option(help="Province whose TSA certificate signs.")],
+    port: Annotated[int, typer.Option()] = 8700,
+) -> None:
+    """The province's RFC 3161 timestamp service on 127.0.0.1 (for PAdES B-T seals)."""
+    site_pki = PkiStore(home(), password_from_env())
+    try:
+        app = create_tsa_app(
+            site_pki.tsa(province),
+            [site_pki.province_ca(province).cert, site_pki.root_certificate()],
+        )
+    except LedgerError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    console.print(f"timestamp authority for {province} on http://127.0.0.1:{port}/")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
 @serve_app.command("issuer")
 def serve_issuer(
     port: Annotated[int, typer.Option()] = 8600,
@@ -227,6 +264,7 @@ def serve_issuer(
     ] = 2.0,
     max_backoff: Annotated[float, typer.Option(help="Longest wait between anchor retries.")] = 60.0,
     workers: Annotated[int, typer.Option(help="Sealing processes (1: seal in-process).")] = 1,
+    tsa_url: TsaOpt = None,
 ) -> None:
     """The issuer API on 127.0.0.1 (OpenAPI at /docs), with its pipeline worker."""
     app = create_app(
@@ -235,6 +273,7 @@ def serve_issuer(
             batch_window=batch_window,
             max_backoff=max_backoff,
             workers=workers,
+            tsa_url=tsa_url,
         )
     )
     console.print(f"issuer API on http://127.0.0.1:{port} (home {home()})")

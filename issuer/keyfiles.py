@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from issuer.pki import Issued
 from ledger.errors import KeystoreError
@@ -47,6 +47,6 @@ def load_issued(directory: Path, stem: str, password: str) -> Issued:
         key = serialization.load_pem_private_key(key_pem, password.encode("utf-8"))
     except (ValueError, TypeError) as exc:
         raise KeystoreError(f"cannot decrypt {stem}.key.pem: wrong password?") from exc
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise KeystoreError(f"{stem}.key.pem is not an EC key")
+    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise KeystoreError(f"{stem}.key.pem is neither an EC nor an RSA key")
     return Issued(key, cert)

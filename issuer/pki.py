@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "issue_tsa",
 ]
 
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 ORGANIZATION_IDENTIFIER = ObjectIdentifier("2.5.4.97")
 _CLOCK_SKEW = timedelta(minutes=5)
@@ -36,7 +37,7 @@ _CLOCK_SKEW = timedelta(minutes=5)
 class Issued:
     """A key pair and its certificate."""
 
-    key: ec.EllipticCurvePrivateKey
+    key: PrivateKey
     cert: x509.Certificate
 
 
@@ -47,7 +48,7 @@ def _name(*parts: tuple[ObjectIdentifier, str]) -> x509.Name:
 def _builder(
     subject: x509.Name,
     issuer: x509.Name,
-    public_key: ec.EllipticCurvePublicKey,
+    public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
     years: int,
     now: datetime | None,
 ) -> x509.CertificateBuilder:
@@ -73,6 +74,21 @@ def _ca_usage() -> x509.KeyUsage:
         key_agreement=False,
         key_cert_sign=True,
         crl_sign=True,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _signing_usage() -> x509.KeyUsage:
+    """digitalSignature + nonRepudiation (contentCommitment): what a seal or a TSA signs with."""
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=True,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
         encipher_only=False,
         decipher_only=False,
     )
@@ -144,20 +160,7 @@ def issue_seal(
     cert = (
         _builder(subject, province_ca.cert.subject, key.public_key(), years, now)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_signing_usage(), critical=True)
         .add_extension(
             x509.ExtendedKeyUsage([DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]),
             critical=False,
@@ -171,8 +174,9 @@ def issue_seal(
 def issue_tsa(
     province_ca: Issued, *, province_name: str, years: int = 5, now: datetime | None = None
 ) -> Issued:
-    """A province's RFC 3161 timestamp-authority certificate (EKU timeStamping, critical)."""
-    key = ec.generate_private_key(ec.SECP256R1())
+    """A province's RFC 3161 timestamp-authority certificate (EKU timeStamping, critical).
+    RSA-2048: the timestamp service signs tokens with pyHanko's RSA-only token builder."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = _name(
         (NameOID.COUNTRY_NAME, "CN"),
         (NameOID.STATE_OR_PROVINCE_NAME, province_name),
@@ -182,20 +186,7 @@ def issue_tsa(
     cert = (
         _builder(subject, province_ca.cert.subject, key.public_key(), years, now)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_signing_usage(), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
         .add_extension(_aki(province_ca), critical=False)
         .sign(province_ca.key, hashes.SHA256())

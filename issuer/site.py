@@ -118,8 +118,11 @@ class Site:
             verifier_base=province.verifier_base,
         )
 
-    def departments(self) -> list[Department]:
-        return [self.department(d.issuer_id) for d in self.network.departments]
+    def departments(self, *, timestamp_url: str | None = None) -> list[Department]:
+        return [
+            self.department(d.issuer_id, timestamp_url=timestamp_url)
+            for d in self.network.departments
+        ]
 
 
 def bootstrap_network(
