@@ -24,7 +24,6 @@ from issuer.pipeline import Pipeline, PipelineError
 from issuer.pkistore import PkiStore
 from issuer.records_io import RecordFileError, read_records
 from issuer.sealing import SealingPool
-from issuer.site import authority_key
 from issuer.tokens import create_token
 from issuer.tsa import create_tsa_app
 from ledger.codes import RevocationReason
@@ -36,7 +35,7 @@ IssuerOpt = Annotated[str, typer.Option("--issuer", help="Issuer id of the depar
 token_app = typer.Typer(help="Department API tokens.")
 audit_app = typer.Typer(help="The hash-chained audit log.")
 trust_app = typer.Typer(help="Trust anchors for verifiers and PDF readers.")
-pki_app = typer.Typer(help="Seal certificates.")
+pki_app = typer.Typer(help="The PKI: root and province CAs, department seals, key rotation.")
 serve_app = typer.Typer(help="Run a service on 127.0.0.1.")
 
 
@@ -217,23 +216,58 @@ def trust_roots(
     console.print(f"wrote {path}")
 
 
+@pki_app.command("init-root")
+def pki_init_root() -> None:
+    """Create the national root CA (once); its key is stored encrypted."""
+    root = PkiStore(home(), password_from_env()).init_root()
+    console.print(f"root CA: {root.cert.subject.rfc4514_string()}")
+
+
+@pki_app.command("add-province")
+def pki_add_province(
+    code: Annotated[str, typer.Option(help="Province code, e.g. ZJ.")],
+    name: Annotated[str, typer.Option(help="Display name, e.g. 浙江省.")],
+) -> None:
+    """Create a province CA and its timestamp-authority certificate under the root."""
+    ca = PkiStore(home(), password_from_env()).add_province(code, name)
+    console.print(f"province CA: {ca.cert.subject.rfc4514_string()}")
+
+
+@pki_app.command("issue-seal")
+def pki_issue_seal(
+    issuer: IssuerOpt,
+    name: Annotated[str, typer.Option(help="Department name.")],
+    province: Annotated[str, typer.Option(help="Province code.")],
+    province_name: Annotated[str, typer.Option(help="Province display name.")],
+) -> None:
+    """Issue a department's seal certificate (register its fingerprint with the province)."""
+    store = PkiStore(home(), password_from_env())
+    stem = store.issue_seal(province, province_name, issuer, name)
+    console.print(f"{issuer}: {stem}, SHA-256 {store.seal_fingerprint(issuer, stem).hex()}")
+
+
 @pki_app.command("rotate-seal")
 def rotate_seal(issuer: IssuerOpt) -> None:
     """Issue a new seal certificate and register it on chain (province authority signs).
     Certificates sealed with the previous one stay verifiable."""
-    site = open_site()
-    config = next((d for d in site.network.departments if d.issuer_id == issuer), None)
-    if config is None:
-        err.print(f"[red]no department {issuer}[/]")
-        raise typer.Exit(2)
-    province = site.network.province(config.province)
-    stem = site.pki.issue_seal(province.code, province.name, issuer, config.name)
-    site.registry().rotate_seal_certificate(
-        site.keys.load(authority_key(province.code)),
-        issuer,
-        site.pki.seal_fingerprint(issuer, stem),
-    )
+    try:
+        stem = open_site().rotate_seal(issuer)
+    except LedgerError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
     console.print(f"{issuer}: new seal certificate {stem} registered")
+
+
+@pki_app.command("rotate-account")
+def rotate_account(issuer: IssuerOpt) -> None:
+    """Move a department to a new chain account (province authority signs); earlier
+    certificates stay valid, the old account can no longer act."""
+    try:
+        address = open_site().rotate_account(issuer)
+    except LedgerError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    console.print(f"{issuer}: new chain account {address} registered")
 
 
 @serve_app.command("tsa")

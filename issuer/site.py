@@ -5,9 +5,10 @@ the provinces and departments this site knows), encrypted chain keys (``keys/``)
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from issuer.department import Department
@@ -16,7 +17,7 @@ from issuer.seal import Sealer
 from ledger.artifact import load_registry_artifact
 from ledger.chain import Chain
 from ledger.deployment import Deployment
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, TransactionRejected
 from ledger.keys import KeyStore
 from ledger.registry import Registry
 
@@ -37,6 +38,9 @@ class DepartmentConfig:
     name: str
     province: str
     cert_types: list[str] = field(default_factory=list)
+    account_key: str = ""
+    """Keystore name of the current chain account (empty: ``issuer-<id>``); changes when the
+    account is rotated."""
 
 
 @dataclass(frozen=True)
@@ -101,9 +105,7 @@ class Site:
         return Registry(Chain.connect(rpc_url or deployment.rpc_url), deployment.registry_address)
 
     def department(self, issuer_id: str, *, timestamp_url: str | None = None) -> Department:
-        config = next((d for d in self.network.departments if d.issuer_id == issuer_id), None)
-        if config is None:
-            raise LedgerError(f"this site has no department {issuer_id}")
+        config = self._config(issuer_id)
         province = self.network.province(config.province)
         chain = [self.pki.province_ca(config.province).cert, self.pki.root_certificate()]
         return Department(
@@ -111,12 +113,56 @@ class Site:
             name=config.name,
             province_code=province.code,
             province_name=province.name,
-            account=self.keys.load(department_key(issuer_id)),
+            account=self.keys.load(config.account_key or department_key(issuer_id)),
             sealer=Sealer(
                 self.pki.seal(issuer_id), chain, location=province.name, timestamp_url=timestamp_url
             ),
             verifier_base=province.verifier_base,
         )
+
+    def rotate_seal(self, issuer_id: str) -> str:
+        """Issue a new seal certificate and register it on chain (the province authority
+        signs). The old one stays on record for the blocks in which it was current, so every
+        certificate sealed with it stays verifiable. Returns the new certificate's stem."""
+        config = self._config(issuer_id)
+        province = self.network.province(config.province)
+        stem = self.pki.issue_seal(province.code, province.name, issuer_id, config.name)
+        self.registry().rotate_seal_certificate(
+            self.keys.load(authority_key(province.code)),
+            issuer_id,
+            self.pki.seal_fingerprint(issuer_id, stem),
+        )
+        return stem
+
+    def rotate_account(self, issuer_id: str) -> str:
+        """Move the department to a new chain account (the province authority signs). Anchors
+        keep pointing at the department, not the account, so earlier certificates stay valid;
+        the old account can no longer act. Returns the new account's address."""
+        config = self._config(issuer_id)
+        current = config.account_key or department_key(issuer_id)
+        generation = sum(1 for n in self.keys.names() if n.startswith(department_key(issuer_id)))
+        name = f"{department_key(issuer_id)}-{generation + 1}"
+        account = self.keys.create(name)
+        registry = self.registry()
+        with contextlib.suppress(TransactionRejected):  # gas-free production chains need no funds
+            registry.chain.fund(account.address, 10**20)
+        registry.rotate_issuer_account(
+            self.keys.load(authority_key(config.province)), issuer_id, account.address
+        )
+        departments = [
+            replace(d, account_key=name) if d.issuer_id == issuer_id else d
+            for d in self.network.departments
+        ]
+        self.network = replace(self.network, departments=departments)
+        self.network.save(self.home / "network.json")
+        assert current != name
+        return str(account.address)
+
+    def _config(self, issuer_id: str) -> DepartmentConfig:
+        config = next((d for d in self.network.departments if d.issuer_id == issuer_id), None)
+        if config is None:
+            raise LedgerError(f"this site has no department {issuer_id}")
+        return config
 
     def departments(self, *, timestamp_url: str | None = None) -> list[Department]:
         return [

@@ -29,10 +29,11 @@ from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import func, select
 
 from issuer.samples import department_id, sample_record
-from issuer.site import DepartmentConfig, ProvinceConfig, bootstrap_network
+from issuer.site import DepartmentConfig, ProvinceConfig, Site, bootstrap_network
 from issuer.store import Batch, Certificate, open_store
 from issuer.tokens import create_token
 from ledger.chain import Chain
+from ledger.errors import RegistryRefused
 from ledger.index import RegistryIndex
 from ledger.merkle import verify_proof
 from ledger.node import AnvilNode, free_port
@@ -412,3 +413,59 @@ def test_issue_status_and_revoke_from_the_command_line(network: Network, tmp_pat
     )
     assert "accepted 5, rejected 1" in again.stdout  # the same five, not five more
     assert _statuses(network.db_url) == {"ANCHORED": 4, "REVOKED": 1}
+
+
+def test_rotating_seal_and_account_keeps_earlier_certificates_valid(network: Network) -> None:
+    server = network.server("issuer-rotate-1.log").start()
+    try:
+        (before,) = _submit(server.url, network.tokens["zj"], _licences(1, "old"))
+        _wait_until(lambda: _statuses(network.db_url).get("ANCHORED") == 1, 60, "anchoring")
+        old_view = httpx.get(
+            f"{server.url}/api/v1/certificates/{before}", headers=_auth(network.tokens["zj"])
+        ).json()
+        old_pdf = httpx.get(
+            f"{server.url}/api/v1/certificates/{before}/pdf", headers=_auth(network.tokens["zj"])
+        ).content
+    finally:
+        server.stop()
+    site = Site(network.home, PASSWORD)
+    old_fp = site.pki.seal_fingerprint(ZJ_MARKET)
+    old_account = site.department(ZJ_MARKET).account
+    for command in ("rotate-seal", "rotate-account"):
+        done = subprocess.run(
+            [sys.executable, "-m", "cli.main", "pki", command, "--issuer", ZJ_MARKET],
+            env={**os.environ, **network.env()},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    server = network.server("issuer-rotate-2.log").start()
+    try:
+        (after,) = _submit(server.url, network.tokens["zj"], _licences(1, "new"))
+        _wait_until(lambda: _statuses(network.db_url).get("ANCHORED") == 2, 60, "anchoring")
+    finally:
+        server.stop()
+    registry = network.registry
+    old_anchor = registry.anchor_of(bytes.fromhex(old_view["proof"]["root"]))
+    assert old_anchor is not None
+    assert old_anchor.issuer_id == ZJ_MARKET  # history untouched
+    old_seal = registry.seal_certificate(old_fp)
+    assert old_seal is not None
+    assert old_seal.until_block is not None
+    assert old_seal.current_at(old_anchor.block_number)
+    issuer = registry.issuer(ZJ_MARKET)
+    assert issuer is not None
+    assert issuer.seal_cert_fingerprint == Site(network.home, PASSWORD).pki.seal_fingerprint(
+        ZJ_MARKET
+    )
+    assert issuer.account != old_account.address
+    with pytest.raises(RegistryRefused, match="NotAnIssuer"):
+        registry.anchor(old_account, b"\x01" * 32, 1, "BUSINESS_LICENCE")
+    _, _, der = pem.unarmor((network.home / "pki" / "root.cert.pem").read_bytes())
+    signature = PdfFileReader(io.BytesIO(old_pdf)).embedded_signatures[0]
+    status = validate_pdf_signature(
+        signature, ValidationContext(trust_roots=[asn1_x509.Certificate.load(der)])
+    )
+    assert status.bottom_line  # the earlier certificate still validates
+    assert after != before
