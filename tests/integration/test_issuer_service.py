@@ -173,7 +173,9 @@ def _check_pdf_and_qr(
         ["pdftoppm", "-r", "150", "-png", "-singlefile", str(source), str(workdir / name)],
         check=True,
     )
-    found = zxingcpp.read_barcodes(Image.open(workdir / f"{name}.png"))
+    found = zxingcpp.read_barcodes(
+        Image.open(workdir / f"{name}.png"), formats=zxingcpp.BarcodeFormat.QRCode
+    )
     assert [b.text for b in found] == [qr_text]
 
 
