@@ -4,6 +4,7 @@ revocation, the audit log, and waiting out an unreachable node."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -64,15 +65,16 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def pipeline(world: World, pki: SamplePki, store_url: str) -> Pipeline:
+def pipeline(world: World, pki: SamplePki, store_url: str) -> Iterator[Pipeline]:
     sessions = open_store(store_url)
-    return Pipeline(
+    yield Pipeline(
         sessions,
         [_department(world, pki)],
         world.registry,
         batch_size=8,
         batch_window=timedelta(seconds=0),
     )
+    sessions.kw["bind"].dispose()
 
 
 def test_records_flow_to_anchored_with_verifiable_proofs(pipeline: Pipeline, world: World) -> None:
@@ -128,6 +130,7 @@ def test_node_down_then_back_anchors_everything_once(
     world: World, pki: SamplePki, store_url: str
 ) -> None:
     sessions = open_store(store_url)
+    request_cleanup = sessions.kw["bind"].dispose
     dead = Registry(Chain.connect("http://127.0.0.1:9", timeout=0.5), world.registry.address)
     offline = Pipeline(
         sessions, [_department(world, pki)], dead, batch_size=4, batch_window=timedelta(seconds=0)
@@ -145,6 +148,7 @@ def test_node_down_then_back_anchors_everything_once(
     online = Pipeline(sessions, [_department(world, pki)], world.registry, batch_size=4)
     assert online.run_once().anchored_certificates == 10
     assert online.run_once().anchored_batches == 0  # nothing anchored twice
+    request_cleanup()
 
 
 def test_a_crash_after_sending_does_not_anchor_twice(pipeline: Pipeline, world: World) -> None:
