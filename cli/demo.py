@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,7 +42,8 @@ from ledger.merkle import verify_proof
 from ledger.node import AnvilNode, free_port
 from ledger.registry import Registry
 
-console = Console()
+# Piped output (CI logs, files) gets a width that fits the tables instead of rich's 80 columns.
+console = Console() if sys.stdout.isatty() else Console(width=150)
 
 PROVINCES = [
     ProvinceConfig("ZJ", "浙江省", "https://zj.verify.ecert.example"),
