@@ -9,6 +9,7 @@ back from the event index. Every transaction's gas is printed at the end.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -41,6 +42,7 @@ from ledger.keys import password_from_env
 from ledger.merkle import verify_proof
 from ledger.node import AnvilNode, free_port
 from ledger.registry import Registry
+from verifier.config import VerifierConfig, build_verifier
 
 # Piped output (CI logs, files) gets a width that fits the tables instead of rich's 80 columns.
 console = Console() if sys.stdout.isatty() else Console(width=150)
@@ -237,6 +239,15 @@ def _demo(base: Path, chain: Chain, password: str, per_department: int) -> None:
     console.print(
         f"  审计日志 audit log: {entries} entries, {'intact' if not problems else 'BROKEN'}"
     )
+    _verify(
+        base,
+        site,
+        pipeline,
+        issued,
+        network.deployment.registry_address,
+        network.deployment.deploy_block,
+        chain.description,
+    )
 
 
 def _mistyped(cert_type: str, record: Mapping[str, object]) -> dict[str, object]:
@@ -251,6 +262,66 @@ def _mistyped(cert_type: str, record: Mapping[str, object]) -> dict[str, object]
     else:
         bad.pop(next(f.key for f in spec.fields if f.required))
     return bad
+
+
+def _verify(
+    base: Path,
+    site: Site,
+    pipeline: Pipeline,
+    issued: list[tuple[str, str]],
+    registry_address: str,
+    deploy_block: int,
+    rpc_url: str,
+) -> None:
+    console.rule("5. 核验 / verify, as each province's verifier")
+    proofs = base / "proofs"
+    for issuer_id, certificate_id in issued:
+        folder = proofs / issuer_id
+        folder.mkdir(parents=True, exist_ok=True)
+        record = pipeline.public_proof(issuer_id, certificate_id)
+        (folder / f"{certificate_id}.json").write_text(json.dumps(record, indent=1), "utf-8")
+    site.pki.export_roots(base / "roots.pem")
+    config = VerifierConfig(
+        rpc_url=rpc_url,
+        registry_address=registry_address,
+        deploy_block=deploy_block,
+        trust_roots="roots.pem",
+        proof_directories={"*": "proofs"},
+    )
+    config.save(base / "verifier.json")
+    console.print(f"  verifier configuration {base / 'verifier.json'} (trust roots, proofs)")
+    verifiers = {
+        p.code: build_verifier(config, base / "verifier.json", region=p.code) for p in PROVINCES
+    }
+    samples = [next((i, c) for i, c in issued if i == d.issuer_id) for d in DEPARTMENTS]
+    revoked = [c for i, c in issued if i == DEPARTMENTS[0].issuer_id][1]
+    samples.append((DEPARTMENTS[0].issuer_id, revoked))
+    table = Table(title="核验矩阵 / verification matrix (PDF): issuing → verifying province")
+    table.add_column("证书 certificate")
+    for province in PROVINCES:
+        table.add_column(f"{province.name} {province.code}")
+    for issuer_id, certificate_id in samples:
+        pdf = (base / "out" / f"{certificate_id}.pdf").read_bytes()
+        row = [f"{certificate_id} ({issuer_id[2:8]})"]
+        for province in PROVINCES:
+            report = verifiers[province.code].verify_pdf(pdf)
+            reasons = ",".join(c.reason.value for c in report.failures() if c.reason)
+            colour = {"VALID": "green", "INVALID": "red"}.get(report.verdict.value, "yellow")
+            row.append(f"[{colour}]{report.verdict.value}[/] {reasons}".strip())
+        table.add_row(*row)
+    console.print(table)
+    issuer_id, certificate_id = samples[0]
+    zj = verifiers["ZJ"]
+    view = pipeline.certificate(issuer_id, certificate_id)
+    for label, report in (
+        ("PDF", zj.verify_pdf((base / "out" / f"{certificate_id}.pdf").read_bytes())),
+        ("QR image", zj.verify_image((base / "out" / f"{certificate_id}-qr.png").read_bytes())),
+        ("QR text", zj.verify_qr_text(view["qr"])),
+    ):
+        console.print(
+            f"  {certificate_id} from its {label}: [bold]{report.verdict.value}[/] "
+            f"({sum(c.status.value == 'VALID' for c in report.checks)} checks passed)"
+        )
 
 
 def _gas_table(pipeline: Pipeline, chain: Chain) -> None:

@@ -40,6 +40,7 @@ from ledger.catalogue import ClaimsInvalid, FieldError, catalogue, validate
 from ledger.codes import RevocationReason
 from ledger.errors import LedgerError, NodeUnavailable, RegistryRefused, TransactionRejected
 from ledger.merkle import MerkleTree
+from ledger.proofrecord import ProofRecord
 from ledger.registry import Registry
 
 __all__ = ["Pipeline", "PipelineError", "StepCounts", "Submission", "SubmitResult"]
@@ -485,22 +486,26 @@ class Pipeline:
             return None if found is None else str(found)
 
     def public_proof(self, issuer_id: str, certificate_id: str) -> dict[str, Any]:
-        """The leaf values (hashes and codes, nothing personal) and the inclusion proof of an
-        anchored certificate, for verifiers."""
+        """The public proof record (``ledger.proofrecord``) of an anchored certificate: leaf
+        values (hashes and codes, nothing personal) and the Merkle path, for verifiers."""
         with self.sessions() as session:
             cert = self._find(session, issuer_id, certificate_id)
-            if cert.proof is None or cert.claims_commitment is None or cert.document_digest is None:
+            proof = cert.proof
+            if proof is None or cert.claims_commitment is None or cert.document_digest is None:
                 raise PipelineError(f"{certificate_id} is not anchored yet")
-            return {
-                "issuer_id": cert.issuer_id,
-                "cert_type": cert.cert_type,
-                "certificate_id": cert.certificate_id,
-                "claims_commitment": cert.claims_commitment.hex(),
-                "document_digest": cert.document_digest.hex(),
-                "valid_from": _aware(cert.valid_from).isoformat(),
-                "valid_until": _aware(cert.valid_until).isoformat() if cert.valid_until else None,
-                "proof": cert.proof,
-            }
+            return ProofRecord(
+                issuer_id=cert.issuer_id,
+                cert_type=cert.cert_type,
+                certificate_id=cert.certificate_id,
+                claims_commitment=cert.claims_commitment,
+                document_digest=cert.document_digest,
+                valid_from=_aware(cert.valid_from),
+                valid_until=_aware(cert.valid_until) if cert.valid_until else None,
+                root=bytes.fromhex(proof["root"]),
+                siblings=tuple(bytes.fromhex(s) for s in proof["siblings"]),
+                index=int(proof["index"]),
+                block=int(proof["block"]),
+            ).to_json()
 
     def pdf(self, issuer_id: str, certificate_id: str) -> bytes:
         with self.sessions() as session:

@@ -1,0 +1,90 @@
+"""A verifier's configuration file (``verifier.json``): which registry to read, which root
+certificates to trust, where each province's proof directory is, and how stale registry data
+may get before answers become INDETERMINATE."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
+
+from ledger.chain import Chain
+from ledger.errors import LedgerError
+from ledger.index import RegistryIndex
+from ledger.registry import Registry
+from verifier.chainview import ChainView
+from verifier.engine import Verifier
+from verifier.proofs import ProofDirectory
+
+__all__ = ["VerifierConfig", "build_verifier", "load_trust_roots"]
+
+
+@dataclass(frozen=True)
+class VerifierConfig:
+    rpc_url: str
+    registry_address: str
+    deploy_block: int
+    trust_roots: str
+    """PEM file of trusted root certificates (``ecert trust roots``)."""
+    proof_directories: dict[str, str] = field(default_factory=dict)
+    """Issuing province → proof directory (issuer service URL or folder); ``*`` for any."""
+    region: str = ""
+    index_dir: str = ""
+    """Folder for the registry index (default: next to this file)."""
+    max_stale_seconds: float = 300.0
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n", "utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> VerifierConfig:
+        try:
+            return cls(**json.loads(path.read_text("utf-8")))
+        except FileNotFoundError as exc:
+            raise LedgerError(f"no verifier configuration at {path}") from exc
+        except (OSError, ValueError, TypeError) as exc:
+            raise LedgerError(f"verifier configuration {path} is unreadable: {exc}") from exc
+
+
+def load_trust_roots(path: Path) -> list[asn1_x509.Certificate]:
+    """Every certificate in a PEM file; an empty list if the file is missing (the seal check
+    then reports TRUST_LIST_MISSING instead of guessing)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return []
+    return [
+        asn1_x509.Certificate.load(der)
+        for kind, _h, der in pem.unarmor(data, multiple=True)
+        if kind == "CERTIFICATE"
+    ]
+
+
+def build_verifier(
+    config: VerifierConfig, config_path: Path, *, region: str | None = None
+) -> Verifier:
+    region = region or config.region
+    if not region:
+        raise LedgerError("say which province this verifier serves (--region)")
+    base = config_path.parent
+    index_dir = Path(config.index_dir) if config.index_dir else base
+    index_dir.mkdir(parents=True, exist_ok=True)
+    index = RegistryIndex(
+        index_dir / f"verifier-index-{config.registry_address[-8:]}.sqlite",
+        registry_address=config.registry_address,
+        start_block=config.deploy_block,
+    )
+    registry = Registry(Chain.connect(config.rpc_url, timeout=3.0), config.registry_address)
+    chain = ChainView(index, registry, max_stale=config.max_stale_seconds)
+    chain.refresh(force=True)
+    roots_path = Path(config.trust_roots)
+    roots = load_trust_roots(roots_path if roots_path.is_absolute() else base / roots_path)
+    directories = {
+        k: (v if v.startswith(("http://", "https://")) or Path(v).is_absolute() else str(base / v))
+        for k, v in config.proof_directories.items()
+    }
+    return Verifier(region, chain, ProofDirectory(directories), roots)

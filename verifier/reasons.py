@@ -1,0 +1,146 @@
+"""Stable reason codes of failed or unperformed checks, with plain Chinese and English messages.
+Values never change once released; new codes may be added."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["ReasonCode", "message"]
+
+
+class ReasonCode(StrEnum):
+    # the seal
+    SEAL_MISSING = "SEAL_MISSING"
+    SEAL_BROKEN = "SEAL_BROKEN"
+    SEAL_MODIFIED = "SEAL_MODIFIED"
+    SEAL_UNTRUSTED = "SEAL_UNTRUSTED"
+    SEAL_KEY_USAGE = "SEAL_KEY_USAGE"
+    SEAL_CERT_EXPIRED = "SEAL_CERT_EXPIRED"
+    SEAL_NOT_REGISTERED = "SEAL_NOT_REGISTERED"
+    TIMESTAMP_INVALID = "TIMESTAMP_INVALID"
+    # the document and its QR code
+    NOT_A_PDF = "NOT_A_PDF"
+    DOCUMENT_NO_CLAIMS = "DOCUMENT_NO_CLAIMS"
+    CLAIMS_MISMATCH = "CLAIMS_MISMATCH"
+    QR_MISSING = "QR_MISSING"
+    QR_MALFORMED = "QR_MALFORMED"
+    QR_MISMATCH = "QR_MISMATCH"
+    QR_SIGNATURE_INVALID = "QR_SIGNATURE_INVALID"
+    # the registry
+    NOT_ANCHORED = "NOT_ANCHORED"
+    PROOF_INVALID = "PROOF_INVALID"
+    ANCHOR_MISMATCH = "ANCHOR_MISMATCH"
+    ISSUER_UNKNOWN = "ISSUER_UNKNOWN"
+    ISSUER_SUSPENDED = "ISSUER_SUSPENDED"
+    TYPE_NOT_AUTHORISED = "TYPE_NOT_AUTHORISED"
+    REVOKED = "REVOKED"
+    BATCH_REVOKED = "BATCH_REVOKED"
+    EXPIRED = "EXPIRED"
+    NOT_YET_VALID = "NOT_YET_VALID"
+    NOT_RECOGNISED = "NOT_RECOGNISED"
+    # could not check
+    CHAIN_UNAVAILABLE = "CHAIN_UNAVAILABLE"
+    PROOF_UNAVAILABLE = "PROOF_UNAVAILABLE"
+    TRUST_LIST_MISSING = "TRUST_LIST_MISSING"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+    UNEXPECTED = "UNEXPECTED"
+
+
+_MESSAGES: dict[ReasonCode, tuple[str, str]] = {
+    ReasonCode.SEAL_MISSING: ("文件没有电子印章。", "The file carries no e-seal."),
+    ReasonCode.SEAL_BROKEN: (
+        "电子印章已损坏：文件在盖章后被改动。",
+        "The e-seal is broken: the file was changed after sealing.",
+    ),
+    ReasonCode.SEAL_MODIFIED: (
+        "盖章后文件被追加修改（如覆盖文字或批注）。",
+        "Content was added after sealing (overlaid text or annotations).",
+    ),
+    ReasonCode.SEAL_UNTRUSTED: (
+        "印章证书不是由受信任的省级 CA 签发。",
+        "The seal certificate is not from a trusted province CA.",
+    ),
+    ReasonCode.SEAL_KEY_USAGE: (
+        "印章证书不允许用于电子印章。",
+        "The seal certificate is not meant for sealing documents.",
+    ),
+    ReasonCode.SEAL_CERT_EXPIRED: (
+        "盖章时印章证书不在有效期内。",
+        "The seal certificate was not valid when the file was sealed.",
+    ),
+    ReasonCode.SEAL_NOT_REGISTERED: (
+        "印章证书不是登记给该发证机关的。",
+        "The seal certificate is not the one registered for the issuer.",
+    ),
+    ReasonCode.TIMESTAMP_INVALID: ("时间戳无效。", "The timestamp is not valid."),
+    ReasonCode.NOT_A_PDF: ("不是有效的 PDF 文件。", "This is not a valid PDF file."),
+    ReasonCode.DOCUMENT_NO_CLAIMS: (
+        "文件中没有可读取的证照数据。",
+        "The file has no readable certificate data.",
+    ),
+    ReasonCode.CLAIMS_MISMATCH: (
+        "证照数据与登记的摘要不符。",
+        "The certificate data does not match its registered digest.",
+    ),
+    ReasonCode.QR_MISSING: ("页面上没有找到二维码。", "No QR code was found on the page."),
+    ReasonCode.QR_MALFORMED: ("二维码内容无法识别。", "The QR code is not an ecert code."),
+    ReasonCode.QR_MISMATCH: (
+        "二维码与本证照内容不符。",
+        "The QR code does not belong to this certificate.",
+    ),
+    ReasonCode.QR_SIGNATURE_INVALID: (
+        "二维码不是由发证机关签发的。",
+        "The QR code was not signed by the issuer.",
+    ),
+    ReasonCode.NOT_ANCHORED: (
+        "区块链上没有该证照的登记记录。",
+        "The certificate is not recorded on the ledger.",
+    ),
+    ReasonCode.PROOF_INVALID: (
+        "登记证明与区块链记录不符。",
+        "The proof does not match the ledger record.",
+    ),
+    ReasonCode.ANCHOR_MISMATCH: (
+        "区块链记录属于其他机关或其他证照类型。",
+        "The ledger record belongs to another issuer or type.",
+    ),
+    ReasonCode.ISSUER_UNKNOWN: ("发证机关未在联盟登记。", "The issuer is not registered."),
+    ReasonCode.ISSUER_SUSPENDED: (
+        "发证机关当时已被暂停发证。",
+        "The issuer was suspended at the time.",
+    ),
+    ReasonCode.TYPE_NOT_AUTHORISED: (
+        "发证机关无权签发此类证照。",
+        "The issuer may not issue this type of certificate.",
+    ),
+    ReasonCode.REVOKED: ("该证照已被撤销。", "This certificate has been revoked."),
+    ReasonCode.BATCH_REVOKED: (
+        "该证照所在批次已被整体撤销。",
+        "The batch of this certificate has been revoked.",
+    ),
+    ReasonCode.EXPIRED: ("该证照已过有效期。", "This certificate has expired."),
+    ReasonCode.NOT_YET_VALID: ("该证照尚未生效。", "This certificate is not valid yet."),
+    ReasonCode.NOT_RECOGNISED: (
+        "本省尚未与签发省份就此类证照达成互认。",
+        "This province has no recognition agreement for this type with the issuing province.",
+    ),
+    ReasonCode.CHAIN_UNAVAILABLE: (
+        "暂时无法查询区块链，请稍后再试。",
+        "The ledger could not be reached; please try again later.",
+    ),
+    ReasonCode.PROOF_UNAVAILABLE: (
+        "暂时无法取得登记证明，请稍后再试。",
+        "The ledger proof could not be fetched; please try again.",
+    ),
+    ReasonCode.TRUST_LIST_MISSING: (
+        "核验服务缺少受信任的根证书。",
+        "The verifier has no trusted root certificates.",
+    ),
+    ReasonCode.NOT_APPLICABLE: ("此项不适用。", "Not applicable."),
+    ReasonCode.UNEXPECTED: ("核验时发生意外错误。", "An unexpected error occurred."),
+}
+
+
+def message(code: ReasonCode, lang: str = "zh") -> str:
+    zh, en = _MESSAGES.get(code, ("", code.value))
+    return en if lang == "en" else zh
