@@ -1,0 +1,352 @@
+"""Genuine certificates verify VALID from all three inputs; each forgery is INVALID with the
+expected reason; a stopped node gives INDETERMINATE. Real anvil node, real pyHanko seals, real
+renders decoded by zxing-cpp."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+from issuer.pipeline import Pipeline, Submission
+from issuer.pki import issue_province_ca, issue_root, issue_seal
+from issuer.render import render_certificate
+from issuer.samples import department_id, sample_record
+from issuer.seal import Sealer
+from issuer.sealing import SealJob, document_for
+from issuer.site import DepartmentConfig, ProvinceConfig, Site, bootstrap_network
+from issuer.store import open_store
+from ledger.chain import Chain
+from ledger.codes import RevocationReason
+from ledger.node import AnvilNode, free_port
+from verifier.config import VerifierConfig, build_verifier
+from verifier.engine import Verifier
+from verifier.reasons import ReasonCode
+from verifier.result import Status, Verdict, VerificationReport
+
+pytestmark = pytest.mark.anvil
+
+PASSWORD = "verifier test password"
+ZJ_MARKET = department_id("330000", "MB0000011")
+GD_HOSPITAL = department_id("440000", "MB0000043")
+
+
+@dataclass
+class Network:
+    home: Path
+    node: AnvilNode
+    site: Site
+    pipeline: Pipeline
+    config_path: Path
+    good: str
+    revoked: str
+    suspended_cert: str
+    wrong_type_cert: str
+
+    def pdf(self, certificate_id: str, issuer_id: str = ZJ_MARKET) -> bytes:
+        return self.pipeline.pdf(issuer_id, certificate_id)
+
+    def verifier(self, region: str = "ZJ", **changes: object) -> Verifier:
+        config = VerifierConfig.load(self.config_path)
+        if changes:
+            config = replace(config, **changes)  # type: ignore[arg-type]
+        return build_verifier(config, self.config_path, region=region)
+
+
+def _licence(reference: str, seed: int) -> Submission:
+    until = (datetime.now(UTC) + timedelta(days=365)).date()
+    return Submission(
+        reference, "BUSINESS_LICENCE", sample_record("BUSINESS_LICENCE", random.Random(seed)), until
+    )
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
+    home = tmp_path_factory.mktemp("verify")
+    node = AnvilNode(home / "chain", port=free_port())
+    node.start()
+    try:
+        chain = Chain.connect(node.rpc_url)
+        config = bootstrap_network(
+            home,
+            PASSWORD,
+            chain,
+            [
+                ProvinceConfig("ZJ", "浙江省", "https://zj.verify.ecert.example"),
+                ProvinceConfig("GD", "广东省", "https://gd.verify.ecert.example"),
+            ],
+            [
+                DepartmentConfig(ZJ_MARKET, "浙江省市场监督管理局", "ZJ", ["BUSINESS_LICENCE"]),
+                DepartmentConfig(GD_HOSPITAL, "广东省示范妇幼保健院", "GD", ["BIRTH_MEDICAL"]),
+            ],
+        )
+        site = Site(home, PASSWORD)
+        pipeline = Pipeline(
+            open_store(f"sqlite:///{home / 'issuer.sqlite'}"),
+            site.departments(),
+            site.registry(),
+            batch_size=64,
+        )
+        good, revoked = (
+            r.certificate_id or ""
+            for r in pipeline.submit(ZJ_MARKET, [_licence("good", 1), _licence("revoked", 2)])
+        )
+        (wrong,) = pipeline.submit(
+            ZJ_MARKET,
+            [
+                Submission(
+                    "wrong-type", "REAL_ESTATE", sample_record("REAL_ESTATE", random.Random(3))
+                )
+            ],
+        )
+        (birth,) = pipeline.submit(
+            GD_HOSPITAL,
+            [
+                Submission(
+                    "birth", "BIRTH_MEDICAL", sample_record("BIRTH_MEDICAL", random.Random(4), "GD")
+                )
+            ],
+        )
+        pipeline.seal_pending()
+        # The hospital is suspended before its batch is anchored: the anchor is refused.
+        site.registry().suspend_issuer(site.keys.load("province-gd"), GD_HOSPITAL)
+        pipeline.close_batches(force=True)
+        pipeline.anchor_pending()
+        pipeline.revoke(ZJ_MARKET, revoked, RevocationReason.KEY_COMPROMISE)
+        proofs = home / "proofs"
+        for issuer_id, number in ((ZJ_MARKET, good), (ZJ_MARKET, revoked)):
+            (proofs / issuer_id).mkdir(parents=True, exist_ok=True)
+            (proofs / issuer_id / f"{number}.json").write_text(
+                json.dumps(pipeline.public_proof(issuer_id, number))
+            )
+        site.pki.export_roots(home / "roots.pem")
+        VerifierConfig(
+            rpc_url=node.rpc_url,
+            registry_address=config.deployment.registry_address,
+            deploy_block=config.deployment.deploy_block,
+            trust_roots="roots.pem",
+            proof_directories={"*": "proofs"},
+        ).save(home / "verifier.json")
+        yield Network(
+            home,
+            node,
+            site,
+            pipeline,
+            home / "verifier.json",
+            good,
+            revoked,
+            birth.certificate_id or "",
+            wrong.certificate_id or "",
+        )
+    finally:
+        node.stop()
+
+
+def _reason(report: VerificationReport) -> set[str]:
+    return {c.reason.value for c in report.failures() if c.reason}
+
+
+def _assert_invalid(report: VerificationReport, reason: ReasonCode) -> None:
+    assert report.verdict is Verdict.INVALID, report.to_json("en")
+    assert reason.value in _reason(report), report.to_json("en")
+
+
+def test_genuine_certificate_is_valid_from_pdf_png_and_qr_text(
+    network: Network, tmp_path: Path
+) -> None:
+    verifier = network.verifier()
+    pdf = network.pdf(network.good)
+    report = verifier.verify_pdf(pdf)
+    assert report.verdict is Verdict.VALID, report.to_json("en")
+    assert {c.name for c in report.checks} >= {
+        "seal.intact",
+        "seal.unmodified",
+        "seal.trusted",
+        "seal.key_usage",
+        "seal.registered",
+        "document.claims",
+        "qr.matches_document",
+        "qr.signature",
+        "anchor.included",
+        "anchor.issuer",
+        "status.not_revoked",
+        "status.validity",
+        "recognition",
+    }
+    assert report.certificate["fields"][0]["label_zh"] == "统一社会信用代码"
+    source = tmp_path / "c.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-png", "-singlefile", str(source), str(tmp_path / "page")],
+        check=True,
+    )
+    image = verifier.verify_image((tmp_path / "page.png").read_bytes())
+    assert image.verdict is Verdict.VALID, image.to_json("en")
+    qr = network.pipeline.certificate(ZJ_MARKET, network.good)["qr"]
+    assert verifier.verify_qr_text(qr).verdict is Verdict.VALID
+    assert verifier.verify_id(ZJ_MARKET, network.good).verdict is Verdict.VALID
+
+
+def test_flipped_byte(network: Network) -> None:
+    pdf = bytearray(network.pdf(network.good))
+    pdf[len(pdf) // 3] ^= 0x01
+    _assert_invalid(network.verifier().verify_pdf(bytes(pdf)), ReasonCode.SEAL_BROKEN)
+
+
+def _incremental(pdf: bytes, change: str) -> bytes:
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    if change == "text":
+        page = writer.root["/Pages"]["/Kids"][0].get_object()
+        overlay = writer.add_object(
+            generic.StreamObject(
+                stream_data=b"q 1 1 1 rg 60 430 470 40 re f Q "
+                b"BT /F1 24 Tf 1 0 0 1 200 440 Tm (FORGED 999) Tj ET"
+            )
+        )
+        contents = page["/Contents"]
+        existing = (
+            list(contents)
+            if isinstance(contents, generic.ArrayObject)
+            else [page.raw_get("/Contents")]
+        )
+        page[generic.NameObject("/Contents")] = generic.ArrayObject([*existing, overlay])
+        writer.update_container(page)
+    else:
+        page = writer.root["/Pages"]["/Kids"][0].get_object()
+        annot = generic.DictionaryObject(
+            {
+                generic.NameObject("/Type"): generic.NameObject("/Annot"),
+                generic.NameObject("/Subtype"): generic.NameObject("/FreeText"),
+                generic.NameObject("/Rect"): generic.ArrayObject(
+                    [generic.NumberObject(x) for x in (150, 450, 450, 520)]
+                ),
+                generic.NameObject("/Contents"): generic.TextStringObject("改为 10000 万元"),
+                generic.NameObject("/DA"): generic.pdf_string("/Helv 18 Tf 0 g"),
+            }
+        )
+        page[generic.NameObject("/Annots")] = generic.ArrayObject([writer.add_object(annot)])
+        writer.update_container(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_incremental_update_overlaying_text(network: Network) -> None:
+    forged = _incremental(network.pdf(network.good), "text")
+    _assert_invalid(network.verifier().verify_pdf(forged), ReasonCode.SEAL_MODIFIED)
+
+
+def test_annotation_overlay(network: Network) -> None:
+    forged = _incremental(network.pdf(network.good), "annotation")
+    _assert_invalid(network.verifier().verify_pdf(forged), ReasonCode.SEAL_MODIFIED)
+
+
+def _job(number: str, seed: int) -> SealJob:
+    now = datetime.now(UTC).replace(microsecond=0)
+    from ledger.catalogue import validate  # noqa: PLC0415
+
+    record = validate("BUSINESS_LICENCE", sample_record("BUSINESS_LICENCE", random.Random(seed)))
+    return SealJob(
+        0,
+        ZJ_MARKET,
+        "BUSINESS_LICENCE",
+        number,
+        record,
+        b"\x05" * 32,
+        now,
+        now,
+        now + timedelta(days=365),
+    )
+
+
+def test_same_content_resealed_by_a_look_alike_ca(network: Network) -> None:
+    dept = network.site.department(ZJ_MARKET)
+    fake_root = issue_root()
+    fake_zj = issue_province_ca(fake_root, "ZJ", "浙江省")
+    fake_seal = issue_seal(
+        fake_zj,
+        department="浙江省市场监督管理局",
+        organization_id=ZJ_MARKET,
+        province_name="浙江省",
+    )
+    assert fake_seal.cert.subject == network.site.pki.seal(ZJ_MARKET).cert.subject
+    rendered = render_certificate(document_for(dept, _job(network.good, 1)))
+    forged = Sealer(fake_seal, [fake_zj.cert, fake_root.cert], location="浙江省").seal(rendered)
+    report = network.verifier().verify_pdf(forged)
+    _assert_invalid(report, ReasonCode.SEAL_UNTRUSTED)
+
+
+def test_genuine_qr_pasted_onto_another_certificate(network: Network) -> None:
+    dept = network.site.department(ZJ_MARKET)
+    genuine_qr = network.pipeline.certificate(ZJ_MARKET, network.good)["qr"]
+    document = replace(document_for(dept, _job("2026BL99999999", 7)), qr_text=genuine_qr)
+    forged = dept.sealer.seal(render_certificate(document))
+    _assert_invalid(network.verifier().verify_pdf(forged), ReasonCode.QR_MISMATCH)
+
+
+def test_well_formed_but_never_anchored(network: Network) -> None:
+    dept = network.site.department(ZJ_MARKET)
+    unanchored = dept.sealer.seal(render_certificate(document_for(dept, _job("2026BL88888888", 8))))
+    _assert_invalid(network.verifier().verify_pdf(unanchored), ReasonCode.NOT_ANCHORED)
+
+
+def test_revoked(network: Network) -> None:
+    _assert_invalid(network.verifier().verify_pdf(network.pdf(network.revoked)), ReasonCode.REVOKED)
+
+
+def test_issued_by_a_suspended_issuer(network: Network) -> None:
+    report = network.verifier("GD").verify_pdf(network.pdf(network.suspended_cert, GD_HOSPITAL))
+    _assert_invalid(report, ReasonCode.ISSUER_SUSPENDED)
+
+
+def test_a_type_the_issuer_is_not_allowed(network: Network) -> None:
+    report = network.verifier().verify_pdf(network.pdf(network.wrong_type_cert))
+    _assert_invalid(report, ReasonCode.TYPE_NOT_AUTHORISED)
+
+
+def test_expired(network: Network) -> None:
+    later = datetime.now(UTC) + timedelta(days=800)
+    report = network.verifier().verify_pdf(network.pdf(network.good), now=later)
+    _assert_invalid(report, ReasonCode.EXPIRED)
+
+
+def test_not_recognised_in_a_province_without_an_agreement(network: Network) -> None:
+    report = network.verifier("GD").verify_pdf(network.pdf(network.good))
+    _assert_invalid(report, ReasonCode.NOT_RECOGNISED)
+    failing = [c for c in report.checks if c.status is Status.INVALID]
+    assert [c.name for c in failing] == ["recognition"]
+
+
+def test_garbage_inputs_are_invalid_not_errors(network: Network) -> None:
+    verifier = network.verifier()
+    _assert_invalid(verifier.verify_pdf(b"hello"), ReasonCode.NOT_A_PDF)
+    _assert_invalid(verifier.verify_pdf(b"%PDF-1.7\n garbage"), ReasonCode.NOT_A_PDF)
+    _assert_invalid(verifier.verify_image(b"\x89PNG not really"), ReasonCode.QR_MISSING)
+    _assert_invalid(verifier.verify_qr_text("https://x.example/v/@@@"), ReasonCode.QR_MALFORMED)
+
+
+def test_node_stopped_is_indeterminate_never_valid_or_invalid(network: Network) -> None:
+    network.node.stop()
+    try:
+        verifier = network.verifier(max_stale_seconds=0.0)
+        for report in (
+            verifier.verify_pdf(network.pdf(network.good)),
+            verifier.verify_qr_text(network.pipeline.certificate(ZJ_MARKET, network.good)["qr"]),
+        ):
+            assert report.verdict is Verdict.INDETERMINATE, report.to_json("en")
+            assert ReasonCode.CHAIN_UNAVAILABLE.value in _reason(report)
+            assert report.freshness["node"] == "down"
+        # Within the staleness allowance the index still answers, and says how old it is.
+        recent = network.verifier(max_stale_seconds=3600.0)
+        assert recent.verify_pdf(network.pdf(network.good)).verdict is Verdict.VALID
+    finally:
+        network.node.start()
