@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import chain_cmd, demo, issuer_cmd
+from cli import chain_cmd, demo, issuer_cmd, verifier_cmd
 
 app = typer.Typer(
     name="ecert",
@@ -22,7 +22,9 @@ app.add_typer(issuer_cmd.token_app, name="token")
 app.add_typer(issuer_cmd.audit_app, name="audit")
 app.add_typer(issuer_cmd.trust_app, name="trust")
 app.add_typer(issuer_cmd.pki_app, name="pki")
+issuer_cmd.serve_app.command("verifier")(verifier_cmd.serve_verifier)
 app.add_typer(issuer_cmd.serve_app, name="serve")
+app.command(name="verify")(verifier_cmd.verify)
 
 if __name__ == "__main__":
     app()

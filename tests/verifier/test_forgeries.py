@@ -5,11 +5,9 @@ renders decoded by zxing-cpp."""
 from __future__ import annotations
 
 import io
-import json
 import random
 import subprocess
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,138 +15,16 @@ import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
-from issuer.pipeline import Pipeline, Submission
 from issuer.pki import issue_province_ca, issue_root, issue_seal
 from issuer.render import render_certificate
-from issuer.samples import department_id, sample_record
+from issuer.samples import sample_record
 from issuer.seal import Sealer
 from issuer.sealing import SealJob, document_for
-from issuer.site import DepartmentConfig, ProvinceConfig, Site, bootstrap_network
-from issuer.store import open_store
-from ledger.chain import Chain
-from ledger.codes import RevocationReason
-from ledger.node import AnvilNode, free_port
-from verifier.config import VerifierConfig, build_verifier
-from verifier.engine import Verifier
+from tests.verifier.conftest import GD_HOSPITAL, ZJ_MARKET, Network
 from verifier.reasons import ReasonCode
 from verifier.result import Status, Verdict, VerificationReport
 
 pytestmark = pytest.mark.anvil
-
-PASSWORD = "verifier test password"
-ZJ_MARKET = department_id("330000", "MB0000011")
-GD_HOSPITAL = department_id("440000", "MB0000043")
-
-
-@dataclass
-class Network:
-    home: Path
-    node: AnvilNode
-    site: Site
-    pipeline: Pipeline
-    config_path: Path
-    good: str
-    revoked: str
-    suspended_cert: str
-    wrong_type_cert: str
-
-    def pdf(self, certificate_id: str, issuer_id: str = ZJ_MARKET) -> bytes:
-        return self.pipeline.pdf(issuer_id, certificate_id)
-
-    def verifier(self, region: str = "ZJ", **changes: object) -> Verifier:
-        config = VerifierConfig.load(self.config_path)
-        if changes:
-            config = replace(config, **changes)  # type: ignore[arg-type]
-        return build_verifier(config, self.config_path, region=region)
-
-
-def _licence(reference: str, seed: int) -> Submission:
-    until = (datetime.now(UTC) + timedelta(days=365)).date()
-    return Submission(
-        reference, "BUSINESS_LICENCE", sample_record("BUSINESS_LICENCE", random.Random(seed)), until
-    )
-
-
-@pytest.fixture(scope="module")
-def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
-    home = tmp_path_factory.mktemp("verify")
-    node = AnvilNode(home / "chain", port=free_port())
-    node.start()
-    try:
-        chain = Chain.connect(node.rpc_url)
-        config = bootstrap_network(
-            home,
-            PASSWORD,
-            chain,
-            [
-                ProvinceConfig("ZJ", "浙江省", "https://zj.verify.ecert.example"),
-                ProvinceConfig("GD", "广东省", "https://gd.verify.ecert.example"),
-            ],
-            [
-                DepartmentConfig(ZJ_MARKET, "浙江省市场监督管理局", "ZJ", ["BUSINESS_LICENCE"]),
-                DepartmentConfig(GD_HOSPITAL, "广东省示范妇幼保健院", "GD", ["BIRTH_MEDICAL"]),
-            ],
-        )
-        site = Site(home, PASSWORD)
-        pipeline = Pipeline(
-            open_store(f"sqlite:///{home / 'issuer.sqlite'}"),
-            site.departments(),
-            site.registry(),
-            batch_size=64,
-        )
-        good, revoked = (
-            r.certificate_id or ""
-            for r in pipeline.submit(ZJ_MARKET, [_licence("good", 1), _licence("revoked", 2)])
-        )
-        (wrong,) = pipeline.submit(
-            ZJ_MARKET,
-            [
-                Submission(
-                    "wrong-type", "REAL_ESTATE", sample_record("REAL_ESTATE", random.Random(3))
-                )
-            ],
-        )
-        (birth,) = pipeline.submit(
-            GD_HOSPITAL,
-            [
-                Submission(
-                    "birth", "BIRTH_MEDICAL", sample_record("BIRTH_MEDICAL", random.Random(4), "GD")
-                )
-            ],
-        )
-        pipeline.seal_pending()
-        # The hospital is suspended before its batch is anchored: the anchor is refused.
-        site.registry().suspend_issuer(site.keys.load("province-gd"), GD_HOSPITAL)
-        pipeline.close_batches(force=True)
-        pipeline.anchor_pending()
-        pipeline.revoke(ZJ_MARKET, revoked, RevocationReason.KEY_COMPROMISE)
-        proofs = home / "proofs"
-        for issuer_id, number in ((ZJ_MARKET, good), (ZJ_MARKET, revoked)):
-            (proofs / issuer_id).mkdir(parents=True, exist_ok=True)
-            (proofs / issuer_id / f"{number}.json").write_text(
-                json.dumps(pipeline.public_proof(issuer_id, number))
-            )
-        site.pki.export_roots(home / "roots.pem")
-        VerifierConfig(
-            rpc_url=node.rpc_url,
-            registry_address=config.deployment.registry_address,
-            deploy_block=config.deployment.deploy_block,
-            trust_roots="roots.pem",
-            proof_directories={"*": "proofs"},
-        ).save(home / "verifier.json")
-        yield Network(
-            home,
-            node,
-            site,
-            pipeline,
-            home / "verifier.json",
-            good,
-            revoked,
-            birth.certificate_id or "",
-            wrong.certificate_id or "",
-        )
-    finally:
-        node.stop()
 
 
 def _reason(report: VerificationReport) -> set[str]:

@@ -1,0 +1,130 @@
+"""``ecert verify`` and ``ecert serve verifier``: parse, call the verifier, render, exit
+0 (valid) / 1 (invalid) / 2 (could not confirm, or usage error)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from cli.workspace import home
+from ledger.errors import LedgerError
+from verifier.config import VerifierConfig, build_verifier
+from verifier.engine import Verifier
+from verifier.reasons import message
+from verifier.result import Status, Verdict, VerificationReport
+from verifier.service import create_app
+
+console = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="verifier.json (default: $ECERT_HOME/verifier.json, then the demo's)."
+    ),
+]
+RegionOpt = Annotated[
+    str | None, typer.Option("--region", help="The province this verifier answers for, e.g. GD.")
+]
+_EXIT = {Verdict.VALID: 0, Verdict.INVALID: 1, Verdict.INDETERMINATE: 2}
+_COLOUR = {
+    Status.VALID: "green",
+    Status.INVALID: "red",
+    Status.ERROR: "yellow",
+    Status.SKIPPED: "dim",
+}
+
+
+def _open(config: Path | None, region: str | None) -> Verifier:
+    candidates = (
+        [config] if config else [home() / "verifier.json", home() / "demo" / "verifier.json"]
+    )
+    path = next((c for c in candidates if c and c.is_file()), None)
+    if path is None:
+        err.print("[red]no verifier configuration: run 'make demo' or pass --config[/]")
+        raise typer.Exit(2)
+    try:
+        return build_verifier(VerifierConfig.load(path), path, region=region)
+    except LedgerError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+
+
+def _render(report: VerificationReport, lang: str) -> None:
+    colour = {"VALID": "green", "INVALID": "red"}.get(report.verdict.value, "yellow")
+    words = {
+        "VALID": "真实有效 VALID",
+        "INVALID": "无效 INVALID",
+        "INDETERMINATE": "暂时无法确认 INDETERMINATE",
+    }[report.verdict.value]
+    console.print(f"[bold {colour}]{words}[/]  ({report.input_kind}, region {report.region})")
+    cert = report.certificate
+    if cert:
+        console.print(
+            f"{cert.get('type_name_zh') or cert.get('cert_type')} "
+            f"{cert.get('certificate_id')} · {cert.get('issuer_name') or cert.get('issuer_id')}"
+        )
+        for field in cert.get("fields") or []:
+            console.print(f"  {field['label_zh']} {field['label_en']}: {field['value']}")
+    table = Table()
+    for column in ("check", "status", "reason", "message"):
+        table.add_column(column)
+    for check in report.checks:
+        table.add_row(
+            check.name,
+            f"[{_COLOUR[check.status]}]{check.status.value}[/]",
+            check.reason.value if check.reason else "",
+            message(check.reason, lang) if check.reason else "",
+        )
+    console.print(table)
+    fresh = report.freshness
+    console.print(
+        f"ledger data: block {fresh.get('block')} ({fresh.get('block_time')}), "
+        f"node {fresh.get('node')}"
+    )
+
+
+def verify(
+    target: Annotated[str, typer.Argument(help="A PDF or image path, QR text, or ISSUER/NUMBER.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    region: RegionOpt = None,
+    config: ConfigOpt = None,
+    lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
+) -> None:
+    """Verify a certificate; exit 0 valid, 1 invalid, 2 could not confirm."""
+    verifier = _open(config, region)
+    path = Path(target)
+    if path.is_file():
+        data = path.read_bytes()
+        report = (
+            verifier.verify_pdf(data)
+            if data.lstrip()[:5] == b"%PDF-"
+            else verifier.verify_image(data)
+        )
+    elif "/" in target and "://" not in target and len(target.split("/")) == 2:
+        issuer_id, number = target.split("/")
+        report = verifier.verify_id(issuer_id, number)
+    else:
+        report = verifier.verify_qr_text(target)
+    if as_json:
+        print(json.dumps(report.to_json(lang), ensure_ascii=False, indent=2))
+    else:
+        _render(report, lang)
+    raise typer.Exit(_EXIT[report.verdict])
+
+
+def serve_verifier(
+    region: Annotated[str, typer.Option(help="The province this verifier answers for.")],
+    port: Annotated[int, typer.Option()] = 8800,
+    config: ConfigOpt = None,
+) -> None:
+    """The verifier service on 127.0.0.1: API, QR page, upload page, /docs, /metrics."""
+    app = create_app(_open(config, region))
+    console.print(f"verifier for {region} on http://127.0.0.1:{port}")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

@@ -1,0 +1,169 @@
+"""The verifier service as a separate process on 127.0.0.1: the JSON API from every input, the
+QR page and upload page, health and metrics, and clean 4xx answers to every malformed input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.servers import ServiceProcess
+from tests.verifier.conftest import ZJ_MARKET, Network
+
+pytestmark = pytest.mark.anvil
+
+
+@pytest.fixture(scope="module")
+def service(network: Network, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+    log = tmp_path_factory.mktemp("svc") / "verifier.log"
+    server = ServiceProcess(
+        "verifier",
+        ["--region", "ZJ", "--config", str(network.config_path)],
+        {"ECERT_HOME": str(network.home)},
+        log,
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_api_verifies_pdf_image_qr_text_and_number(
+    service: ServiceProcess, network: Network, tmp_path: Path
+) -> None:
+    pdf = network.pdf(network.good)
+    url = f"{service.url}/api/v1/verify"
+    by_pdf = httpx.post(url, files={"file": ("c.pdf", pdf, "application/pdf")}, timeout=30)
+    assert by_pdf.status_code == 200
+    body = by_pdf.json()
+    assert body["verdict"] == "VALID", body
+    assert body["input"] == "pdf"
+    assert {c["name"] for c in body["checks"]} >= {"seal.trusted", "anchor.included"}
+    assert body["certificate"]["fields"]
+    source = tmp_path / "c.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-png", "-singlefile", str(source), str(tmp_path / "page")],
+        check=True,
+    )
+    by_image = httpx.post(
+        url,
+        files={"file": ("p.png", (tmp_path / "page.png").read_bytes(), "image/png")},
+        timeout=30,
+    )
+    assert by_image.json()["verdict"] == "VALID"
+    qr = network.pipeline.certificate(ZJ_MARKET, network.good)["qr"]
+    by_text = httpx.post(url, json={"qr_text": qr}, timeout=30)
+    assert by_text.json()["verdict"] == "VALID"
+    by_id = httpx.post(url, json={"issuer_id": ZJ_MARKET, "certificate_id": network.good})
+    assert by_id.json()["verdict"] == "VALID"
+    revoked = httpx.post(url, files={"file": ("r.pdf", network.pdf(network.revoked))}, timeout=30)
+    reasons = {c["reason"] for c in revoked.json()["checks"]}
+    assert revoked.json()["verdict"] == "INVALID"
+    assert "REVOKED" in reasons
+    english = httpx.post(f"{url}?lang=en", json={"qr_text": "https://x/v/AAAA"}).json()
+    assert english["checks"][0]["message"] == "The QR code is not an ecert code."
+
+
+def test_qr_page_and_upload_page(service: ServiceProcess, network: Network) -> None:
+    qr = network.pipeline.certificate(ZJ_MARKET, network.good)["qr"]
+    payload = qr.rsplit("/v/", 1)[1]
+    page = httpx.get(f"{service.url}/v/{payload}")
+    assert page.status_code == 200
+    assert 'data-verdict="VALID"' in page.text
+    assert "真实有效" in page.text
+    assert 'lang="zh-CN"' in page.text
+    english = httpx.get(f"{service.url}/v/{payload}?lang=en")
+    assert "Genuine" in english.text
+    bad = httpx.get(f"{service.url}/v/not-a-payload")
+    assert bad.status_code == 200
+    assert 'data-verdict="INVALID"' in bad.text
+    upload = httpx.get(f"{service.url}/")
+    assert 'type="file"' in upload.text
+    form = httpx.post(
+        f"{service.url}/verify",
+        files={"file": ("c.pdf", network.pdf(network.good), "application/pdf")},
+        timeout=30,
+    )
+    assert 'data-verdict="VALID"' in form.text
+
+
+def test_malformed_requests_get_clean_4xx(service: ServiceProcess) -> None:
+    url = f"{service.url}/api/v1/verify"
+    assert httpx.post(url, content=b"x", headers={"Content-Type": "text/plain"}).status_code == 415
+    assert (
+        httpx.post(
+            url, content=b"{not json", headers={"Content-Type": "application/json"}
+        ).status_code
+        == 422
+    )
+    assert httpx.post(url, json={}).status_code == 422
+    assert httpx.post(url, json={"qr_text": "x" * 5000}).status_code == 422
+    assert (
+        httpx.post(
+            url, content=b"--x\r\n", headers={"Content-Type": "multipart/form-data; boundary=x"}
+        ).status_code
+        == 400
+    )
+    assert httpx.post(url, files={"other": ("a", b"b")}).status_code == 400
+    assert httpx.post(url, files={"file": ("e.pdf", b"")}).status_code == 400
+    huge = httpx.post(
+        url, files={"file": ("h.pdf", b"%PDF-" + b"0" * (13 * 1024 * 1024))}, timeout=60
+    )
+    assert huge.status_code == 413
+    garbage = httpx.post(url, files={"file": ("g.pdf", b"%PDF-1.7 garbage")})
+    assert garbage.status_code == 200
+    assert garbage.json()["verdict"] == "INVALID"
+    noise = httpx.post(url, files={"file": ("n.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 100)})
+    assert noise.json()["verdict"] == "INVALID"
+    assert httpx.get(f"{service.url}/v/{'A' * 3000}").status_code == 414
+    assert httpx.get(f"{service.url}/?lang=fr").status_code == 422
+
+
+def test_health_metrics_and_docs(service: ServiceProcess) -> None:
+    health = httpx.get(f"{service.url}/healthz").json()
+    assert health["region"] == "ZJ"
+    assert health["ledger"]["node"] == "up"
+    metrics = httpx.get(f"{service.url}/metrics").text
+    assert "ecert_verifier_requests_total" in metrics
+    assert 'ecert_verifier_verdicts_total{input="pdf",verdict="VALID"}' in metrics
+    assert "ecert_verifier_request_seconds_bucket" in metrics
+    assert httpx.get(f"{service.url}/docs").status_code == 200
+    assert "/api/v1/verify" in httpx.get(f"{service.url}/openapi.json").json()["paths"]
+
+
+def test_cli_verify_exit_codes(network: Network) -> None:
+    def verify(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cli.main",
+                "verify",
+                *args,
+                "--config",
+                str(network.config_path),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={"ECERT_HOME": str(network.home), "PATH": "/usr/bin:/bin", "COLUMNS": "160"},
+        )
+
+    good = network.home / "good.pdf"
+    good.write_bytes(network.pdf(network.good))
+    ok = verify(str(good), "--region", "ZJ")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "真实有效" in ok.stdout
+    revoked = network.home / "revoked.pdf"
+    revoked.write_bytes(network.pdf(network.revoked))
+    bad = verify(str(revoked), "--region", "ZJ", "--json")
+    assert bad.returncode == 1
+    assert '"REVOKED"' in bad.stdout
+    qr = network.pipeline.certificate(ZJ_MARKET, network.good)["qr"]
+    assert verify(qr, "--region", "GD").returncode == 1  # GD has no agreement
+    assert verify(f"{ZJ_MARKET}/{network.good}", "--region", "ZJ").returncode == 0
+    assert verify("nonsense", "--region", "ZJ").returncode == 1

@@ -1,0 +1,186 @@
+"""The pages people see: large type, plain Chinese first (English with ``?lang=en``), one clear
+colour for the answer — green genuine, red not valid, amber could not confirm."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from verifier.reasons import message
+from verifier.result import Status, Verdict, VerificationReport
+
+__all__ = ["result_page", "upload_page"]
+
+_TEXT = {
+    "zh": {
+        "title": "电子证照核验",
+        "intro": "上传证照 PDF 或二维码照片，或粘贴二维码内容。",
+        "file": "证照文件（PDF）或二维码照片",
+        "qr": "二维码内容",
+        "submit": "开始核验",
+        "switch": "English",
+        "valid": "真实有效",
+        "invalid": "无效",
+        "indeterminate": "暂时无法确认",
+        "valid_hint": "该证照由登记的发证机关签发，未被篡改，未被撤销，本省认可。",
+        "invalid_hint": "请勿采信。原因见下方说明。",
+        "indeterminate_hint": "核验服务暂时无法取得全部信息，请稍后再试。这不表示证照无效。",
+        "certificate": "证照信息",
+        "checks": "核验项目",
+        "again": "核验另一份",
+        "type": "证照类型",
+        "number": "证书编号",
+        "issuer": "发证机关",
+        "validity": "有效期",
+        "forever": "长期",
+        "data": "链上数据截至区块",
+        "node_down": "（区块链节点暂不可达，使用本地数据）",
+        "region": "核验地",
+    },
+    "en": {
+        "title": "Certificate verification",
+        "intro": "Upload the certificate PDF or a photo of its QR code, or paste the QR text.",
+        "file": "Certificate file (PDF) or QR photo",
+        "qr": "QR text",
+        "submit": "Verify",
+        "switch": "中文",
+        "valid": "Genuine",
+        "invalid": "Not valid",
+        "indeterminate": "Could not confirm",
+        "valid_hint": "Issued by a registered issuer, unaltered, not revoked, recognised here.",
+        "invalid_hint": "Do not rely on it. The reasons are listed below.",
+        "indeterminate_hint": "The verifier could not get everything it needs. Please try "
+        "again later. This does not mean the certificate is invalid.",
+        "certificate": "Certificate",
+        "checks": "Checks",
+        "again": "Verify another",
+        "type": "Type",
+        "number": "Number",
+        "issuer": "Issuer",
+        "validity": "Valid",
+        "forever": "permanent",
+        "data": "Ledger data as of block",
+        "node_down": " (ledger node unreachable: local data)",
+        "region": "Verified in",
+    },
+}
+
+_STYLE = """
+*{box-sizing:border-box}
+body{margin:0;font-family:"WenQuanYi Micro Hei","Noto Sans CJK SC","PingFang SC",sans-serif;
+font-size:20px;line-height:1.6;color:#111;background:#f6f6f4}
+main{max-width:760px;margin:0 auto;padding:16px}
+h1{font-size:30px;margin:8px 0 16px}
+h2{font-size:24px;margin:24px 0 8px}
+.lang{float:right;font-size:18px}
+.banner{border-radius:12px;padding:20px;color:#fff;margin:12px 0}
+.banner b{display:block;font-size:40px;line-height:1.2}
+.VALID{background:#17703a}.INVALID{background:#b3261e}.INDETERMINATE{background:#9a6700}
+table{width:100%;border-collapse:collapse;background:#fff}
+td,th{padding:10px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
+th{width:35%;font-weight:normal;color:#444}
+li{margin:6px 0}
+.ok{color:#17703a}.bad{color:#b3261e}.unk{color:#9a6700}.skip{color:#666}
+form{background:#fff;padding:16px;border-radius:12px}
+label{display:block;margin:12px 0 4px}
+input[type=file],textarea{width:100%;font-size:18px;padding:8px}
+button{font-size:24px;padding:12px 28px;margin-top:16px;background:#1a4fa0;color:#fff;
+border:0;border-radius:10px}
+.small{font-size:16px;color:#555}
+"""
+
+
+def _lang(lang: str) -> str:
+    return "en" if lang == "en" else "zh"
+
+
+def _page(lang: str, body: str, switch_href: str) -> str:
+    t = _TEXT[lang]
+    html_lang = "en" if lang == "en" else "zh-CN"
+    return (
+        f'<!doctype html><html lang="{html_lang}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{escape(t['title'])}</title><style>{_STYLE}</style></head><body><main>"
+        f'<a class="lang" href="{escape(switch_href)}">{escape(t["switch"])}</a>'
+        f"<h1>{escape(t['title'])}</h1>{body}</main></body></html>"
+    )
+
+
+def upload_page(lang: str = "zh") -> str:
+    lang = _lang(lang)
+    t = _TEXT[lang]
+    body = (
+        f"<p>{escape(t['intro'])}</p>"
+        f'<form method="post" action="/verify?lang={lang}" enctype="multipart/form-data">'
+        f'<label for="file">{escape(t["file"])}</label>'
+        '<input id="file" name="file" type="file" accept="application/pdf,image/*">'
+        f'<label for="qr_text">{escape(t["qr"])}</label>'
+        '<textarea id="qr_text" name="qr_text" rows="3"></textarea>'
+        f'<button id="verify" type="submit">{escape(t["submit"])}</button></form>'
+    )
+    return _page(lang, body, f"/?lang={'zh' if lang == 'en' else 'en'}")
+
+
+def _mark(status: Status) -> tuple[str, str]:
+    return {
+        Status.VALID: ("ok", "✔"),
+        Status.INVALID: ("bad", "✘"),
+        Status.ERROR: ("unk", "？"),
+        Status.SKIPPED: ("skip", "–"),
+    }[status]
+
+
+def result_page(report: VerificationReport, lang: str = "zh", switch_href: str = "") -> str:
+    lang = _lang(lang)
+    t = _TEXT[lang]
+    verdict = report.verdict
+    key = {
+        Verdict.VALID: "valid",
+        Verdict.INVALID: "invalid",
+        Verdict.INDETERMINATE: "indeterminate",
+    }[verdict]
+    parts = [
+        f'<div id="verdict" class="banner {verdict.value}" data-verdict="{verdict.value}">'
+        f"<b>{escape(t[key])}</b>{escape(t[key + '_hint'])}</div>"
+    ]
+    cert: dict[str, Any] = dict(report.certificate)
+    if cert:
+        type_name = cert.get("type_name_en" if lang == "en" else "type_name_zh") or cert.get(
+            "cert_type", ""
+        )
+        until = (cert.get("valid_until") or "")[:10] or t["forever"]
+        rows = [
+            (t["type"], type_name),
+            (t["number"], cert.get("certificate_id", "")),
+            (t["issuer"], cert.get("issuer_name") or cert.get("issuer_id", "")),
+            (t["validity"], f"{(cert.get('valid_from') or '')[:10]} – {until}"),
+        ]
+        for f in cert.get("fields") or []:
+            rows.append((f["label_en"] if lang == "en" else f["label_zh"], f["value"]))
+        parts.append(
+            f"<h2>{escape(t['certificate'])}</h2><table>"
+            + "".join(
+                f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in rows
+            )
+            + "</table>"
+        )
+    items = []
+    for check in report.checks:
+        css, mark = _mark(check.status)
+        text = message(check.reason, lang) if check.reason else ""
+        if check.status is Status.SKIPPED:
+            continue
+        items.append(
+            f'<li class="{css}" data-check="{escape(check.name)}">{mark} '
+            f"{escape(check.name)} {escape(text)}</li>"
+        )
+    parts.append(f"<h2>{escape(t['checks'])}</h2><ul>{''.join(items)}</ul>")
+    fresh = dict(report.freshness)
+    node_note = t["node_down"] if fresh.get("node") == "down" else ""
+    parts.append(
+        f'<p class="small">{escape(t["region"])} {escape(report.region)} · '
+        f"{escape(t['data'])} {escape(str(fresh.get('block')))} "
+        f"({escape(str(fresh.get('block_time') or ''))}){escape(node_note)}</p>"
+    )
+    parts.append(f'<p><a href="/?lang={lang}">{escape(t["again"])}</a></p>')
+    return _page(lang, "".join(parts), switch_href or f"?lang={'zh' if lang == 'en' else 'en'}")
