@@ -226,3 +226,27 @@ def test_node_stopped_is_indeterminate_never_valid_or_invalid(network: Network) 
         assert recent.verify_pdf(network.pdf(network.good)).verdict is Verdict.VALID
     finally:
         network.node.start()
+
+
+def test_photo_like_images_rotated_blurred_and_jpeg(network: Network, tmp_path: Path) -> None:
+    from PIL import Image, ImageFilter  # noqa: PLC0415
+
+    source = tmp_path / "c.pdf"
+    source.write_bytes(network.pdf(network.good))
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-png", "-singlefile", str(source), str(tmp_path / "page")],
+        check=True,
+    )
+    page = Image.open(tmp_path / "page.png").convert("L")
+    verifier = network.verifier()
+    variants = {
+        "rotated 90": page.rotate(90, expand=True),
+        "tilted 8 degrees": page.rotate(8, expand=True, fillcolor=255),
+        "blurred": page.filter(ImageFilter.GaussianBlur(1.2)),
+        "upside down": page.rotate(180),
+    }
+    for label, image in variants.items():
+        buffer = io.BytesIO()
+        image.save(buffer, format="JPEG", quality=70)
+        report = verifier.verify_image(buffer.getvalue())
+        assert report.verdict is Verdict.VALID, (label, report.to_json("en"))
