@@ -37,6 +37,14 @@ from verifier.sealcheck import seal_checks
 __all__ = ["Verifier"]
 
 MAX_PDF_BYTES = 10 * 1024 * 1024
+REGISTRY_CHECKS = (
+    "anchor.included",
+    "anchor.issuer",
+    "seal.registered",
+    "status.not_revoked",
+    "status.validity",
+    "recognition",
+)
 MAX_IMAGE_BYTES = 15 * 1024 * 1024
 
 
@@ -336,24 +344,17 @@ class Verifier:
     def _registry_checks(
         self, subject: _Subject, now: datetime | None, *, from_document: bool
     ) -> list[Check]:
-        names = (
-            "anchor.included",
-            "anchor.issuer",
-            "seal.registered",
-            "status.not_revoked",
-            "status.validity",
-            "recognition",
-        )
         try:
             return self._registry_checks_unguarded(subject, now or datetime.now(UTC), from_document)
         except NodeUnavailable as exc:
             return [
-                Check(n, Status.ERROR, ReasonCode.CHAIN_UNAVAILABLE, detail=str(exc)) for n in names
+                Check(n, Status.ERROR, ReasonCode.CHAIN_UNAVAILABLE, detail=str(exc))
+                for n in REGISTRY_CHECKS
             ]
         except Exception as exc:
             return [
                 Check(
-                    names[0],
+                    REGISTRY_CHECKS[0],
                     Status.ERROR,
                     ReasonCode.UNEXPECTED,
                     detail=f"{type(exc).__name__}: {exc}"[:300],
@@ -363,14 +364,6 @@ class Verifier:
     def _registry_checks_unguarded(
         self, subject: _Subject, now: datetime, from_document: bool
     ) -> list[Check]:
-        names = (
-            "anchor.included",
-            "anchor.issuer",
-            "seal.registered",
-            "status.not_revoked",
-            "status.validity",
-            "recognition",
-        )
         if not self.chain.usable():
             freshness = self.chain.freshness()
             return [
@@ -380,7 +373,7 @@ class Verifier:
                     ReasonCode.CHAIN_UNAVAILABLE,
                     detail=f"node {freshness['node']}, data age {freshness['age_seconds']} s",
                 )
-                for n in names
+                for n in REGISTRY_CHECKS
             ]
         index = self.chain.index
         issuer = index.issuer(subject.issuer_id)
