@@ -19,9 +19,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from eth_abi.abi import encode
-from eth_hash.auto import keccak
 
 from ledger.errors import MerkleError
+from ledger.keccak import keccak256
 from ledger.merkle import MerkleTree, verify_proof
 
 __all__ = ["ClaimsCommitment", "DisclosedClaim", "claim_leaf", "field_salt"]
@@ -38,7 +38,7 @@ def field_salt(secret: bytes, key: str) -> bytes:
 
 def claim_leaf(salt: bytes, key: str, value: str) -> bytes:
     """The leaf of one claim."""
-    return keccak(keccak(encode(["bytes16", "string", "string"], [salt, key, value])))
+    return keccak256(keccak256(encode(["bytes16", "string", "string"], [salt, key, value])))
 
 
 @dataclass(frozen=True, slots=True)

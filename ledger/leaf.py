@@ -16,13 +16,17 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from eth_abi.abi import encode
-from eth_hash.auto import keccak
-
 from ledger.codes import cert_type_to_bytes, issuer_id_to_bytes
 from ledger.errors import MerkleError
+from ledger.keccak import keccak256
 
-__all__ = ["LEAF_ABI_TYPES", "LEAF_VERSION", "CertificateLeaf", "certificate_id_hash"]
+__all__ = [
+    "LEAF_ABI_TYPES",
+    "LEAF_VERSION",
+    "CertificateLeaf",
+    "certificate_id_hash",
+    "hash_encoded_leaf",
+]
 
 LEAF_VERSION = 1
 LEAF_ABI_TYPES = (
@@ -89,6 +93,32 @@ class CertificateLeaf:
             _seconds(self.valid_until),
         )
 
+    def encoded(self) -> bytes:
+        """``abi.encode(values)``: every type in the tuple is static, so the encoding is one
+        32-byte word per value (tests check it against eth-abi)."""
+        return b"".join(map(_word, LEAF_ABI_TYPES, self.abi_values()))
+
     def hash(self) -> bytes:
         """``keccak256(keccak256(abi.encode(values)))``."""
-        return keccak(keccak(encode(list(LEAF_ABI_TYPES), list(self.abi_values()))))
+        return hash_encoded_leaf(self.encoded())
+
+
+def hash_encoded_leaf(encoded: bytes) -> bytes:
+    """The leaf hash of ``CertificateLeaf.encoded()`` output (OpenZeppelin's double hash)."""
+    return keccak256(keccak256(encoded))
+
+
+_UINT_BITS = {"uint8": 8, "uint64": 64}
+_BYTES_SIZE = {"bytes16": 16, "bytes32": 32}
+
+
+def _word(abi_type: str, value: object) -> bytes:
+    bits = _UINT_BITS.get(abi_type)
+    if bits is not None:
+        if not isinstance(value, int) or not 0 <= value < 1 << bits:
+            raise MerkleError(f"{value!r} does not fit {abi_type}")
+        return value.to_bytes(32, "big")
+    size = _BYTES_SIZE[abi_type]
+    if not isinstance(value, bytes) or len(value) != size:
+        raise MerkleError(f"{abi_type} needs {size} bytes")
+    return value if size == 32 else value + bytes(32 - size)

@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eth_hash.auto import keccak
-
 from ledger.errors import MerkleError
+from ledger.keccak import keccak256
 
 __all__ = ["MerkleProof", "MerkleTree", "hash_pair", "process_proof", "verify_proof"]
 
@@ -24,7 +23,7 @@ MAX_LEAVES = 1 << 24
 
 def hash_pair(a: bytes, b: bytes) -> bytes:
     """OpenZeppelin's commutative pair hash."""
-    return keccak(a + b) if a < b else keccak(b + a)
+    return keccak256(a + b) if a < b else keccak256(b + a)
 
 
 def _check_hash(value: bytes, what: str) -> None:

@@ -16,17 +16,17 @@ from typing import Any
 
 from eth_abi.abi import decode
 from eth_abi.exceptions import DecodingError
-from eth_hash.auto import keccak
 from hexbytes import HexBytes
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
 
 from ledger.artifact import load_registry_artifact
 from ledger.errors import RegistryRefused
+from ledger.keccak import keccak256
 
 __all__ = ["decode_revert", "refusal_from_exception"]
 
-_ERROR_STRING = keccak(b"Error(string)")[:4]
-_PANIC = keccak(b"Panic(uint256)")[:4]
+_ERROR_STRING = keccak256(b"Error(string)")[:4]
+_PANIC = keccak256(b"Panic(uint256)")[:4]
 _BYTES_LITERAL = re.compile(r"(b'(?:[^'\\]|\\.)*'|b\"(?:[^\"\\]|\\.)*\")")
 _HEX_DATA = re.compile(r"0x[0-9a-fA-F]{8,}")
 
@@ -48,7 +48,7 @@ def _selectors() -> dict[bytes, tuple[str, tuple[str, ...], tuple[str, ...]]]:
         types = tuple(_type_of(p) for p in entry["inputs"])
         names = tuple(str(p["name"]) or f"arg{i}" for i, p in enumerate(entry["inputs"]))
         signature = f"{entry['name']}({','.join(types)})"
-        table[keccak(signature.encode())[:4]] = (str(entry["name"]), types, names)
+        table[keccak256(signature.encode())[:4]] = (str(entry["name"]), types, names)
     return table
 
 

@@ -19,7 +19,8 @@ from ledger.codes import (
 )
 from ledger.digest import certificate_fingerprint, document_digest, file_digest
 from ledger.errors import InvalidIdentifier, MerkleError
-from ledger.leaf import CertificateLeaf, certificate_id_hash
+from ledger.keccak import keccak256
+from ledger.leaf import LEAF_ABI_TYPES, CertificateLeaf, certificate_id_hash
 from tests.vectors import generate
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -131,3 +132,37 @@ def test_digests(tmp_path: object) -> None:
     path.write_bytes(body)
     assert file_digest(path) == document_digest(body)
     assert len(certificate_fingerprint(b"der")) == 32
+
+
+@given(
+    st.binary(min_size=32, max_size=32),
+    st.binary(min_size=32, max_size=32),
+    st.integers(0, 2**36),
+    st.one_of(st.none(), st.integers(0, 2**36)),
+    st.text(min_size=1, max_size=40),
+)
+def test_fast_leaf_encoding_equals_eth_abi(
+    commitment: bytes, digest: bytes, start: int, length: int | None, number: str
+) -> None:
+    valid_from = datetime.fromtimestamp(start, UTC)
+    until = None if length is None else datetime.fromtimestamp(start + length, UTC)
+    leaf = _leaf(
+        claims_commitment=commitment,
+        document_digest=digest,
+        valid_from=valid_from,
+        valid_until=until,
+        certificate_id=number,
+    )
+    reference = encode(list(LEAF_ABI_TYPES), list(leaf.abi_values()))
+    assert leaf.encoded() == reference
+    assert leaf.hash() == keccak(keccak(reference))
+
+
+@given(st.binary(max_size=300))
+def test_keccak256_is_eth_hash_keccak(data: bytes) -> None:
+    assert keccak256(data) == keccak(data)
+
+
+def test_leaf_refuses_dates_before_1970() -> None:
+    with pytest.raises(MerkleError):
+        _leaf(valid_from=datetime(1960, 1, 1, tzinfo=UTC), valid_until=None).hash()
