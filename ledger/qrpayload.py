@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
 from ledger.codes import cert_type_to_bytes, issuer_id_to_bytes
 from ledger.errors import InvalidIdentifier, LedgerError
+from ledger.personal_sign import SignatureError, recover_signer
 
 __all__ = ["MAX_QR_BYTES", "QrPayload", "QrPayloadError", "decode_qr_text"]
 
@@ -102,12 +102,8 @@ class QrPayload:
         if len(self.signature) != _SIGNATURE:
             raise QrPayloadError("the QR payload is not signed")
         try:
-            return str(
-                Account.recover_message(
-                    encode_defunct(primitive=_DOMAIN + self.body()), signature=self.signature
-                )
-            )
-        except Exception as exc:  # eth-keys raises several types for a malformed signature
+            return recover_signer(_DOMAIN + self.body(), self.signature)
+        except SignatureError as exc:
             raise QrPayloadError("the QR signature is malformed") from exc
 
     def encode(self) -> str:
