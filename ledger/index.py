@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eth_hash.auto import keccak
 from web3 import Web3
 
 from ledger.artifact import load_registry_artifact
@@ -31,6 +30,7 @@ from ledger.codes import (
     issuer_id_from_bytes,
     province_from_bytes,
 )
+from ledger.keccak import keccak256
 from ledger.records import (
     Anchor,
     Issuer,
@@ -135,9 +135,17 @@ class RegistryIndex:
         self.registry_address = Web3.to_checksum_address(registry_address)
         self.start_block = start_block
         self._lock = threading.RLock()
+        """Guards the connection: held only for a read or a write transaction."""
+        self._sync_lock = threading.Lock()
+        """One sync at a time; held across node round-trips, so readers never wait on the node."""
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        # Reads go through one connection per thread (WAL: readers never wait for the writer
+        # or for each other); an in-memory index has one connection, shared under the lock.
+        self._shared_only = self.path == ":memory:" or "mode=memory" in self.path
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
         stored = self._meta("registry_address")
         if stored is None:
             self._set_meta("registry_address", self.registry_address)
@@ -145,7 +153,33 @@ class RegistryIndex:
             raise ValueError(f"index {self.path} belongs to registry {stored}")
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
+            self._db.close()
+
+    def _reader(self) -> sqlite3.Connection | None:
+        """This thread's read-only connection, or ``None`` to use the shared one."""
+        if self._shared_only:
+            return None
+        reader: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if reader is None:
+            reader = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            reader.execute("PRAGMA query_only = ON")
+            self._local.db = reader
+            with self._lock:
+                self._readers.append(reader)
+        return reader
+
+    def _read(self, sql: str, params: tuple[Any, ...], many: bool) -> Any:
+        reader = self._reader()
+        if reader is None:
+            with self._lock:
+                cursor = self._db.execute(sql, params)
+                return cursor.fetchall() if many else cursor.fetchone()
+        cursor = reader.execute(sql, params)
+        return cursor.fetchall() if many else cursor.fetchone()
 
     # ------------------------------------------------------------------ meta
 
@@ -168,10 +202,18 @@ class RegistryIndex:
             self._db.execute("COMMIT")
 
     def freshness(self) -> Freshness:
-        with self._lock:
-            block = self._meta("last_block")
-            block_time = self._meta("last_block_time")
-            synced = self._meta("synced_at")
+        rows = self._read(
+            "SELECT key, value FROM meta "
+            "WHERE key IN ('last_block', 'last_block_time', 'synced_at')",
+            (),
+            many=True,
+        )
+        meta = {str(k): str(v) for k, v in rows}
+        block, block_time, synced = (
+            meta.get("last_block"),
+            meta.get("last_block_time"),
+            meta.get("synced_at"),
+        )
         return Freshness(
             block=int(block) if block is not None else -1,
             block_time=_time(int(block_time)) if block_time else None,
@@ -189,9 +231,10 @@ class RegistryIndex:
             raise ValueError("registry does not match this index")
         chain = registry.chain
         rebuilt = False
-        with self._lock:
+        with self._sync_lock:
             last = self.freshness().block
-            last_hash = self._meta("last_block_hash")
+            with self._lock:
+                last_hash = self._meta("last_block_hash")
             if last >= 0 and last_hash is not None:
                 node_block = chain.block(last) if last <= chain.block_number() else None
                 if node_block is None or bytes(node_block["hash"]).hex() != last_hash:
@@ -201,7 +244,7 @@ class RegistryIndex:
             start = max(last + 1, self.start_block)
             events = 0
             decoder = _EventDecoder(registry)
-            position = start
+            position, applied = start, last
             while position <= head:
                 end = min(position + chunk - 1, head)
                 with translate_errors("get_logs"):
@@ -215,6 +258,11 @@ class RegistryIndex:
                         block_times[entry.block] = int(chain.block(entry.block)["timestamp"])
                 tip = chain.block(end)
                 with self._transaction() as db:
+                    # Another process sharing this file may have moved on meanwhile: apply
+                    # only on top of exactly the block this batch starts after.
+                    done = self._meta("last_block")
+                    if int(done if done is not None else -1) != applied:
+                        break
                     for entry in decoded:
                         if entry is not None:
                             self._apply(db, entry, block_times[entry.block])
@@ -223,9 +271,9 @@ class RegistryIndex:
                     self._set_meta("last_block_hash", bytes(tip["hash"]).hex())
                     self._set_meta("last_block_time", str(int(tip["timestamp"])))
                 position = end + 1
-            if head < start and last >= 0:
-                pass  # nothing new
-            self._set_meta("synced_at", datetime.now(UTC).isoformat())
+                applied = end
+            with self._lock:
+                self._set_meta("synced_at", datetime.now(UTC).isoformat())
         return SyncResult(from_block=start, to_block=head, events=events, rebuilt=rebuilt)
 
     def _reset(self) -> None:
@@ -359,12 +407,11 @@ class RegistryIndex:
     # ------------------------------------------------------------------ reads
 
     def _one(self, sql: str, params: tuple[Any, ...]) -> Any:
-        with self._lock:
-            return self._db.execute(sql, params).fetchone()
+        return self._read(sql, params, many=False)
 
     def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+        rows: list[Any] = self._read(sql, params, many=True)
+        return rows
 
     def province(self, code: str) -> Province | None:
         row = self._one(
@@ -513,7 +560,7 @@ class _EventDecoder:
             if entry.get("type") != "event":
                 continue
             types = ",".join(str(p["type"]) for p in entry["inputs"])
-            topic = keccak(f"{entry['name']}({types})".encode())
+            topic = keccak256(f"{entry['name']}({types})".encode())
             self._events[topic] = getattr(registry.contract.events, str(entry["name"]))()
 
     def decode(self, log: Any) -> _Event | None:

@@ -105,3 +105,34 @@ def test_index_refuses_another_registry(world: World, tmp_path: Path) -> None:
     _index(world, tmp_path / "i.sqlite").close()
     with pytest.raises(ValueError, match="belongs to registry"):
         RegistryIndex(tmp_path / "i.sqlite", registry_address="0x" + "12" * 20)
+
+
+def test_two_indexes_sharing_one_file_never_apply_an_event_twice(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A verifier service's workers (and ``ecert verify`` beside them) share one index file:
+    when another process commits while this one is fetching, this one must not re-apply."""
+    path = tmp_path / "shared.sqlite"
+    a, b = _index(world, path), _index(world, path)
+    a.sync(world.registry)
+    world.registry.suspend_issuer(world.gd, "GD-HOSP")
+    world.registry.reactivate_issuer(world.gd, "GD-HOSP")
+    chain = world.registry.chain
+    original = chain.block
+    raced: list[int] = []
+
+    def block_with_a_race(number: int) -> object:
+        if not raced:  # b has read the file and is fetching: a catches up first
+            raced.append(-1)
+            monkeypatch.setattr(chain, "block", original)
+            raced[0] = a.sync(world.registry).events
+        return original(number)
+
+    monkeypatch.setattr(chain, "block", block_with_a_race)
+    b.sync(world.registry)
+    monkeypatch.undo()
+    assert raced == [2]
+    history = [c for _, c, _ in b.issuer_history("GD-HOSP")]
+    assert history == ["REGISTERED", "TYPE_GRANTED", "SUSPENDED", "ACTIVE"]
+    assert a.sync(world.registry).events == b.sync(world.registry).events == 0
+    assert a.freshness().block == b.freshness().block == world.chain.block_number()
