@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,7 @@ from verifier.config import VerifierConfig, build_verifier
 from verifier.engine import Verifier
 from verifier.reasons import message
 from verifier.result import Status, Verdict, VerificationReport
-from verifier.service import create_app
+from verifier.service import CONFIG_ENV, REGION_ENV, create_app
 
 console = Console()
 err = Console(stderr=True)
@@ -41,7 +42,7 @@ _COLOUR = {
 }
 
 
-def _open(config: Path | None, region: str | None) -> Verifier:
+def _config_path(config: Path | None) -> Path:
     candidates = (
         [config] if config else [home() / "verifier.json", home() / "demo" / "verifier.json"]
     )
@@ -49,6 +50,11 @@ def _open(config: Path | None, region: str | None) -> Verifier:
     if path is None:
         err.print("[red]no verifier configuration: run 'make demo' or pass --config[/]")
         raise typer.Exit(2)
+    return path.resolve()
+
+
+def _open(config: Path | None, region: str | None) -> Verifier:
+    path = _config_path(config)
     try:
         return build_verifier(VerifierConfig.load(path), path, region=region)
     except LedgerError as exc:
@@ -123,8 +129,24 @@ def serve_verifier(
     region: Annotated[str, typer.Option(help="The province this verifier answers for.")],
     port: Annotated[int, typer.Option()] = 8800,
     config: ConfigOpt = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (one per core for load).")
+    ] = 1,
 ) -> None:
     """The verifier service on 127.0.0.1: API, QR page, upload page, /docs, /metrics."""
-    app = create_app(_open(config, region))
-    console.print(f"verifier for {region} on http://127.0.0.1:{port}")
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    verifier = _open(config, region)  # fails here, with a clear message, on a bad config
+    console.print(f"verifier for {region} on http://127.0.0.1:{port} ({workers} worker(s))")
+    if workers == 1:
+        uvicorn.run(create_app(verifier), host="127.0.0.1", port=port, log_level="warning")
+        return
+    verifier.chain.index.close()
+    os.environ[CONFIG_ENV] = str(_config_path(config))
+    os.environ[REGION_ENV] = region
+    uvicorn.run(
+        "verifier.service:app_from_environment",
+        factory=True,
+        workers=workers,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+    )

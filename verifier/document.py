@@ -48,26 +48,31 @@ def read_embedded_claims(reader: PdfFileReader) -> EmbeddedClaims | None:
     return None
 
 
-def decode_qr_image(image: Image.Image) -> list[str]:
-    """Texts of the QR codes zxing-cpp finds (it also tries rotated and downscaled views)."""
+def decode_qr_image(image: Image.Image, *, thorough: bool = True) -> list[str]:
+    """Texts of the QR codes zxing-cpp finds. ``thorough`` (photos) also tries rotated,
+    inverted and downscaled views; a clean page render needs none of them."""
     if image.width * image.height > _MAX_IMAGE_PIXELS:
         image = image.copy()
         image.thumbnail((6000, 6000))
     found = zxingcpp.read_barcodes(
         image,
         formats=zxingcpp.BarcodeFormat.QRCode,  # type: ignore[arg-type]
+        try_rotate=thorough,
+        try_downscale=thorough,
+        try_invert=thorough,
     )
     return [b.text for b in found if b.valid]
 
 
 def page_qr_text(pdf: bytes) -> list[str]:
-    """QR codes printed on the first page; tries a quick 110-dpi render, then 200 dpi."""
+    """QR codes printed on the first page: a quick 72-dpi render read straight (about 2 ms for
+    our certificates' 40 mm code), then, if nothing is found, 200 dpi read thoroughly."""
     document = pdfium.PdfDocument(io.BytesIO(pdf))
     try:
         page = document[0]
-        for dpi in (110, 200):
+        for dpi, thorough in ((72, False), (200, True)):
             image = page.render(scale=dpi / 72, grayscale=True).to_pil()
-            texts = decode_qr_image(image)
+            texts = decode_qr_image(image, thorough=thorough)
             if texts:
                 return texts
         return []

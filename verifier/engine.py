@@ -23,12 +23,13 @@ from ledger.catalogue import catalogue
 from ledger.claims import ClaimsCommitment
 from ledger.digest import certificate_fingerprint
 from ledger.errors import LedgerError, MerkleError, NodeUnavailable
-from ledger.leaf import CertificateLeaf
+from ledger.leaf import CertificateLeaf, hash_encoded_leaf
 from ledger.merkle import verify_proof
 from ledger.proofrecord import ProofRecord
 from ledger.qrpayload import QrPayload, QrPayloadError, decode_qr_text
 from verifier.chainview import ChainView
 from verifier.document import EmbeddedClaims, decode_qr_image, page_qr_text, read_embedded_claims
+from verifier.errors import WouldBlock
 from verifier.proofs import ProofDirectory, ProofUnavailable
 from verifier.reasons import ReasonCode
 from verifier.result import Check, Status, VerificationReport
@@ -150,8 +151,15 @@ class Verifier:
         return self.verify_qr_text(texts[0], now=now, input_kind="image")
 
     def verify_qr_text(
-        self, text: str, *, now: datetime | None = None, input_kind: str = "qr"
+        self,
+        text: str,
+        *,
+        now: datetime | None = None,
+        input_kind: str = "qr",
+        local_only: bool = False,
     ) -> VerificationReport:
+        """``local_only``: answer only from memory, the index and local files, raising
+        ``WouldBlock`` where the network would be needed (so an event loop may call it)."""
         try:
             payload = decode_qr_text(text)
         except QrPayloadError as exc:
@@ -174,7 +182,7 @@ class Verifier:
             _skipped("seal.present", "no document: the QR code alone was checked"),
         ]
         checks.append(self._qr_signature(payload))
-        checks += self._registry_checks(subject, now, from_document=False)
+        checks += self._registry_checks(subject, now, from_document=False, local_only=local_only)
         return self._report(checks, input_kind, self._describe(subject))
 
     def verify_id(
@@ -298,11 +306,24 @@ class Verifier:
             )
         if not texts:
             return None, Check("qr.matches_document", Status.INVALID, ReasonCode.QR_MISSING)
-        try:
-            payload = decode_qr_text(texts[0])
-        except QrPayloadError as exc:
+        payloads: list[QrPayload] = []
+        problem = ""
+        for text in texts:  # a decoder may also "find" a short code in fine print: skip it
+            try:
+                payloads.append(decode_qr_text(text))
+            except QrPayloadError as exc:
+                problem = problem or str(exc)
+        if not payloads:
             return None, Check(
-                "qr.matches_document", Status.INVALID, ReasonCode.QR_MALFORMED, detail=str(exc)
+                "qr.matches_document", Status.INVALID, ReasonCode.QR_MALFORMED, detail=problem
+            )
+        payload = payloads[0]
+        if any(p != payload for p in payloads[1:]):
+            return payload, Check(
+                "qr.matches_document",
+                Status.INVALID,
+                ReasonCode.QR_MISMATCH,
+                detail="the page carries QR codes of different certificates",
             )
         same = (
             payload.issuer_id == subject.issuer_id
@@ -342,10 +363,19 @@ class Verifier:
         )
 
     def _registry_checks(
-        self, subject: _Subject, now: datetime | None, *, from_document: bool
+        self,
+        subject: _Subject,
+        now: datetime | None,
+        *,
+        from_document: bool,
+        local_only: bool = False,
     ) -> list[Check]:
         try:
-            return self._registry_checks_unguarded(subject, now or datetime.now(UTC), from_document)
+            return self._registry_checks_unguarded(
+                subject, now or datetime.now(UTC), from_document, local_only
+            )
+        except WouldBlock:
+            raise
         except NodeUnavailable as exc:
             return [
                 Check(n, Status.ERROR, ReasonCode.CHAIN_UNAVAILABLE, detail=str(exc))
@@ -362,7 +392,7 @@ class Verifier:
             ]
 
     def _registry_checks_unguarded(
-        self, subject: _Subject, now: datetime, from_document: bool
+        self, subject: _Subject, now: datetime, from_document: bool, local_only: bool
     ) -> list[Check]:
         if not self.chain.usable():
             freshness = self.chain.freshness()
@@ -375,8 +405,7 @@ class Verifier:
                 )
                 for n in REGISTRY_CHECKS
             ]
-        index = self.chain.index
-        issuer = index.issuer(subject.issuer_id)
+        issuer = self.chain.issuer(subject.issuer_id)
         if issuer is None:
             return [
                 Check(
@@ -388,7 +417,9 @@ class Verifier:
             ]
         checks: list[Check] = []
         try:
-            record = self.proofs.fetch(issuer.province, subject.issuer_id, subject.certificate_id)
+            record = self.proofs.fetch(
+                issuer.province, subject.issuer_id, subject.certificate_id, local_only=local_only
+            )
         except ProofUnavailable as exc:
             return [
                 Check(
@@ -401,14 +432,14 @@ class Verifier:
             subject.cert_type = record.cert_type
             subject.claims_commitment = record.claims_commitment
             subject.valid_from, subject.valid_until = record.valid_from, record.valid_until
-        leaf, mismatch = self._leaf(subject, record)
+        leaf_hash, mismatch = self._leaf(subject, record)
         if mismatch:
             return [
                 Check("anchor.included", Status.INVALID, ReasonCode.NOT_ANCHORED, detail=mismatch)
             ]
-        if not verify_proof(record.root, leaf.hash(), record.siblings):
+        if not verify_proof(record.root, leaf_hash, record.siblings):
             return [Check("anchor.included", Status.INVALID, ReasonCode.PROOF_INVALID)]
-        anchor = self.chain.anchor_of(record.root)
+        anchor = self.chain.anchor_of(record.root, local_only=local_only)
         if anchor is None:
             return [
                 Check(
@@ -431,7 +462,7 @@ class Verifier:
                 },
             )
         )
-        province = index.province(issuer.province)
+        province = self.chain.province(issuer.province)
         checks.append(
             Check(
                 "anchor.issuer",
@@ -445,13 +476,14 @@ class Verifier:
             )
         )
         checks.append(self._seal_registered(subject, anchor.block_number, from_document))
-        checks.append(self._revocation(record.root, leaf.hash()))
+        checks.append(self._revocation(record.root, leaf_hash))
         checks.append(self._validity(subject, now))
         checks.append(self._recognition(issuer.province, subject.cert_type))
         return checks
 
     @staticmethod
-    def _leaf(subject: _Subject, record: ProofRecord) -> tuple[CertificateLeaf, str]:
+    def _leaf(subject: _Subject, record: ProofRecord) -> tuple[bytes, str]:
+        """The leaf hash of what was presented, and why it differs from the record (or "")."""
         if subject.document_digest is None:
             subject.document_digest = record.document_digest
         ours = CertificateLeaf(
@@ -463,11 +495,13 @@ class Verifier:
             valid_from=subject.valid_from or record.valid_from,
             valid_until=subject.valid_until,
         )
-        if ours.hash() == record.leaf().hash():
-            return ours, ""
+        encoded = ours.encoded()
+        leaf_hash = hash_encoded_leaf(encoded)
+        if encoded == record.leaf().encoded():
+            return leaf_hash, ""
         if subject.document_digest != record.document_digest:
-            return ours, "this file is not the one that was anchored (its digest differs)"
-        return ours, "the certificate's data differs from what was anchored"
+            return leaf_hash, "this file is not the one that was anchored (its digest differs)"
+        return leaf_hash, "the certificate's data differs from what was anchored"
 
     @staticmethod
     def _why_not_anchored(subject: _Subject, status: str, types: tuple[str, ...]) -> Check:
@@ -490,7 +524,7 @@ class Verifier:
     def _seal_registered(self, subject: _Subject, block: int, from_document: bool) -> Check:
         if not from_document or subject.seal_fingerprint is None:
             return _skipped("seal.registered", "no seal to compare")
-        seal = self.chain.index.seal_certificate(subject.seal_fingerprint)
+        seal = self.chain.seal_certificate(subject.seal_fingerprint)
         if seal is None or seal.issuer_id != subject.issuer_id:
             return Check("seal.registered", Status.INVALID, ReasonCode.SEAL_NOT_REGISTERED)
         if not seal.current_at(block):
@@ -503,8 +537,7 @@ class Verifier:
         return Check("seal.registered", Status.VALID)
 
     def _revocation(self, root: bytes, leaf: bytes) -> Check:
-        index = self.chain.index
-        batch = index.root_revocation(root)
+        batch = self.chain.root_revocation(root)
         if batch is not None:
             return Check(
                 "status.not_revoked",
@@ -512,7 +545,7 @@ class Verifier:
                 ReasonCode.BATCH_REVOKED,
                 data={"reason": batch.reason.name, "at": batch.timestamp.isoformat()},
             )
-        one = index.certificate_revocation(root, leaf)
+        one = self.chain.certificate_revocation(root, leaf)
         if one is not None:
             return Check(
                 "status.not_revoked",
@@ -536,7 +569,7 @@ class Verifier:
         return Check("status.validity", Status.VALID)
 
     def _recognition(self, issuing: str, cert_type: str) -> Check:
-        if self.chain.index.is_recognised(self.region, issuing, cert_type):
+        if self.chain.is_recognised(self.region, issuing, cert_type):
             return Check(
                 "recognition", Status.VALID, data={"verifying": self.region, "issuing": issuing}
             )
@@ -554,7 +587,7 @@ class Verifier:
         spec = catalogue().get(subject.cert_type)
         issuer = None
         try:
-            issuer = self.chain.index.issuer(subject.issuer_id)
+            issuer = self.chain.issuer(subject.issuer_id)
         except LedgerError:
             issuer = None
         return {

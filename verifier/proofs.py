@@ -15,6 +15,7 @@ import httpx
 
 from ledger.errors import LedgerError, MerkleError
 from ledger.proofrecord import ProofRecord
+from verifier.errors import WouldBlock
 
 __all__ = ["ProofDirectory", "ProofUnavailable"]
 
@@ -41,8 +42,11 @@ class ProofDirectory:
     def close(self) -> None:
         self._client.close()
 
-    def fetch(self, province: str, issuer_id: str, certificate_id: str) -> ProofRecord | None:
-        """The record, or ``None`` if the directory says it has none (never anchored)."""
+    def fetch(
+        self, province: str, issuer_id: str, certificate_id: str, *, local_only: bool = False
+    ) -> ProofRecord | None:
+        """The record, or ``None`` if the directory says it has none (never anchored).
+        ``local_only``: raise ``WouldBlock`` instead of asking a directory over HTTP."""
         if not (set(issuer_id) <= _ID_SAFE and set(certificate_id) <= _ID_SAFE):
             return None
         key = (issuer_id, certificate_id)
@@ -53,6 +57,8 @@ class ProofDirectory:
         source = self.sources.get(province) or self.sources.get("*")
         if source is None:
             raise ProofUnavailable(f"no proof directory configured for province {province}")
+        if local_only and source.startswith(("http://", "https://")):
+            raise WouldBlock(f"proof of {issuer_id}/{certificate_id} is not cached")
         raw = self._fetch_raw(source, issuer_id, certificate_id)
         if raw is None:
             return None

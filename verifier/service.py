@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -22,13 +25,17 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from verifier.config import VerifierConfig, build_verifier
 from verifier.engine import Verifier
+from verifier.errors import WouldBlock
 from verifier.metrics import Metrics
 from verifier.pages import result_page, upload_page
 from verifier.result import VerificationReport
 
-__all__ = ["MAX_BODY_BYTES", "create_app"]
+__all__ = ["CONFIG_ENV", "MAX_BODY_BYTES", "REGION_ENV", "app_from_environment", "create_app"]
 
+CONFIG_ENV = "ECERT_VERIFIER_CONFIG"
+REGION_ENV = "ECERT_VERIFIER_REGION"
 MAX_BODY_BYTES = 12 * 1024 * 1024
 VERIFY_TIMEOUT_S = 20.0
 Lang = Annotated[str, Query(pattern="^(zh|en)$", description="zh (default) or en")]
@@ -42,6 +49,62 @@ class VerifyJson(BaseModel):
     )
     issuer_id: str | None = Field(default=None, max_length=32)
     certificate_id: str | None = Field(default=None, max_length=40)
+
+
+class CheckOut(BaseModel):
+    name: str = Field(description="Stable dotted name, e.g. seal.intact")
+    status: Literal["VALID", "INVALID", "ERROR", "SKIPPED"]
+    reason: str | None = Field(description="Stable reason code; set unless VALID")
+    message: str | None = Field(description="The reason in words (zh or en)")
+    detail: str | None
+    data: dict[str, Any]
+
+
+class VerifyAnswer(BaseModel):
+    """A verification: the verdict, every check, what the certificate says, how fresh the
+    registry data was."""
+
+    verdict: Literal["VALID", "INVALID", "INDETERMINATE"]
+    input: Literal["pdf", "image", "qr", "id"]
+    region: str
+    certificate: dict[str, Any]
+    checks: list[CheckOut]
+    freshness: dict[str, Any]
+
+
+def _answer(report: VerificationReport, lang: str) -> Response:
+    """The report as compact JSON, serialised once (no re-validation on the way out)."""
+    body = json.dumps(report.to_json(lang), ensure_ascii=False, separators=(",", ":"))
+    return Response(body.encode("utf-8"), media_type="application/json")
+
+
+class Timing:
+    """Request counts and latency per route template for /metrics (a plain ASGI middleware:
+    cheaper than ``@app.middleware``, which costs a task and a stream per request)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        code = 500
+
+        async def sent(message: Message) -> None:
+            nonlocal code
+            if message["type"] == "http.response.start":
+                code = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sent)
+        finally:
+            route = scope.get("route")
+            endpoint = getattr(route, "path", "other")
+            self.metrics.request(endpoint, code, time.perf_counter() - start)
 
 
 class BodyLimit:
@@ -98,12 +161,12 @@ async def _too_large(send: Send) -> None:
 # ---------------------------------------------------------------- dependencies
 
 
-def get_verifier(request: Request) -> Verifier:
+async def get_verifier(request: Request) -> Verifier:
     verifier: Verifier = request.app.state.verifier
     return verifier
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
@@ -122,6 +185,17 @@ async def _run(
             status.HTTP_503_SERVICE_UNAVAILABLE, "verification took too long; try again"
         ) from exc
     metrics.verdict(kind, report.verdict.value)
+    return report
+
+
+async def _qr(verifier: Verifier, metrics: Metrics, text: str) -> VerificationReport:
+    """QR text: on the event loop when everything it needs is local (index, cached proofs; well
+    under a millisecond, cheaper than a thread hop), else in a worker thread."""
+    try:
+        report = verifier.verify_qr_text(text, local_only=True)
+    except WouldBlock:
+        return await _run(metrics, "qr", lambda: verifier.verify_qr_text(text))
+    metrics.verdict("qr", report.verdict.value)
     return report
 
 
@@ -161,6 +235,7 @@ _REQUEST_BODY: dict[str, Any] = {
     "/api/v1/verify",
     tags=["verify"],
     openapi_extra=_REQUEST_BODY,
+    response_model=VerifyAnswer,
     responses={
         400: {"description": "Malformed request"},
         413: {"description": "Body too large"},
@@ -170,7 +245,7 @@ _REQUEST_BODY: dict[str, Any] = {
 )
 async def verify_api(
     request: Request, verifier: VerifierDep, metrics: MetricsDep, lang: Lang = "zh"
-) -> dict[str, Any]:
+) -> Response:
     """Verify a certificate: multipart ``file`` (PDF or QR image), or JSON with ``qr_text`` or
     ``issuer_id`` + ``certificate_id``. Returns the verdict (VALID / INVALID / INDETERMINATE),
     every check with its status and stable reason code, and the certificate's fields."""
@@ -191,7 +266,7 @@ async def verify_api(
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid JSON body") from exc
         if body.qr_text:
             text = body.qr_text
-            report = await _run(metrics, "qr", lambda: verifier.verify_qr_text(text))
+            report = await _qr(verifier, metrics, text)
         elif body.issuer_id and body.certificate_id:
             issuer_id, number = body.issuer_id, body.certificate_id
             report = await _run(metrics, "id", lambda: verifier.verify_id(issuer_id, number))
@@ -204,7 +279,7 @@ async def verify_api(
         raise HTTPException(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send multipart/form-data or application/json"
         )
-    return report.to_json(lang)
+    return _answer(report, lang)
 
 
 @router.get("/v/{payload}", response_class=HTMLResponse, tags=["pages"])
@@ -217,7 +292,7 @@ async def qr_page(
     """The page a certificate's QR code opens."""
     if len(payload) > 1000:
         raise HTTPException(status.HTTP_414_URI_TOO_LONG, "QR text too long")
-    report = await _run(metrics, "qr", lambda: verifier.verify_qr_text(payload))
+    report = await _qr(verifier, metrics, payload)
     switch = f"/v/{payload}?lang={'zh' if lang == 'en' else 'en'}"
     return HTMLResponse(result_page(report, lang, switch))
 
@@ -243,19 +318,19 @@ async def verify_form(
         report = await _from_upload(verifier, metrics, upload)
     elif isinstance(text, str) and text.strip():
         qr = text.strip()[:1000]
-        report = await _run(metrics, "qr", lambda: verifier.verify_qr_text(qr))
+        report = await _qr(verifier, metrics, qr)
     else:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "choose a file or paste the QR text")
     return HTMLResponse(result_page(report, lang, f"/?lang={'zh' if lang == 'en' else 'en'}"))
 
 
 @router.get("/healthz", tags=["ops"])
-def healthz(verifier: VerifierDep) -> dict[str, Any]:
+async def healthz(verifier: VerifierDep) -> dict[str, Any]:
     return {"status": "ok", "region": verifier.region, "ledger": verifier.chain.freshness()}
 
 
 @router.get("/metrics", response_class=PlainTextResponse, tags=["ops"])
-def metrics_text(metrics: MetricsDep) -> PlainTextResponse:
+async def metrics_text(metrics: MetricsDep) -> PlainTextResponse:
     return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
 
 
@@ -292,17 +367,6 @@ def create_app(verifier: Verifier, *, sync_interval: float | None = 1.0) -> Fast
     app.state.metrics = metrics
     app.include_router(router)
 
-    @app.middleware("http")
-    async def timing(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        endpoint = getattr(route, "path", "other")
-        metrics.request(endpoint, response.status_code, time.perf_counter() - start)
-        return response
-
     @app.exception_handler(ValueError)
     async def bad_value(_request: Request, exc: ValueError) -> JSONResponse:
         return JSONResponse(
@@ -310,4 +374,14 @@ def create_app(verifier: Verifier, *, sync_interval: float | None = 1.0) -> Fast
         )
 
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(Timing, metrics=metrics)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """App factory for ``uvicorn --factory`` with several worker processes: each worker builds
+    its own verifier from ``$ECERT_VERIFIER_CONFIG`` and ``$ECERT_VERIFIER_REGION`` (they share
+    the registry index file, which is safe to sync from several processes)."""
+    path = Path(os.environ[CONFIG_ENV])
+    verifier = build_verifier(VerifierConfig.load(path), path, region=os.environ[REGION_ENV])
+    return create_app(verifier)

@@ -176,7 +176,9 @@ def _check_pdf_and_qr(
     found = zxingcpp.read_barcodes(
         Image.open(workdir / f"{name}.png"), formats=zxingcpp.BarcodeFormat.QRCode
     )
-    assert [b.text for b in found] == [qr_text]
+    # zxing-cpp now and then also "finds" a short numeric code in the page's fine print; what
+    # matters is that exactly one verification link is on the page, and it is this one.
+    assert [b.text for b in found if "/v/" in b.text] == [qr_text]
 
 
 def test_100_certificates_through_the_api_reach_anchored_and_check_out(
