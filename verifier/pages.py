@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from verifier.reasons import message
+from verifier.reasons import check_label, message
 from verifier.result import Status, Verdict, VerificationReport
 
 __all__ = ["result_page", "upload_page"]
@@ -170,9 +170,10 @@ def result_page(report: VerificationReport, lang: str = "zh", switch_href: str =
         text = message(check.reason, lang) if check.reason else ""
         if check.status is Status.SKIPPED:
             continue
+        why = f"{'：' if lang == 'zh' else ': '}{escape(text)}" if text else ""
         items.append(
             f'<li class="{css}" data-check="{escape(check.name)}">{mark} '
-            f"{escape(check.name)} {escape(text)}</li>"
+            f"{escape(check_label(check.name, lang))}{why}</li>"
         )
     parts.append(f"<h2>{escape(t['checks'])}</h2><ul>{''.join(items)}</ul>")
     fresh = dict(report.freshness)

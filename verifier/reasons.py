@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ReasonCode", "message"]
+__all__ = ["ReasonCode", "check_label", "message"]
 
 
 class ReasonCode(StrEnum):
@@ -143,4 +143,31 @@ _MESSAGES: dict[ReasonCode, tuple[str, str]] = {
 
 def message(code: ReasonCode, lang: str = "zh") -> str:
     zh, en = _MESSAGES.get(code, ("", code.value))
+    return en if lang == "en" else zh
+
+
+_CHECK_LABELS = {
+    "document.format": ("文件格式", "File format"),
+    "document.claims": ("证照内容完整", "Certificate data intact"),
+    "seal.present": ("电子印章存在", "E-seal present"),
+    "seal.intact": ("电子印章完好", "E-seal intact"),
+    "seal.unmodified": ("盖章后未被修改", "Not changed after sealing"),
+    "seal.trusted": ("印章证书可信", "Seal certificate trusted"),
+    "seal.key_usage": ("印章证书用途正确", "Seal certificate fit for sealing"),
+    "seal.timestamp": ("时间戳有效", "Timestamp valid"),
+    "seal.registered": ("印章已在链上登记", "Seal registered on the ledger"),
+    "qr.read": ("二维码可识读", "QR code readable"),
+    "qr.signature": ("二维码由发证机关签名", "QR code signed by the issuer"),
+    "qr.matches_document": ("二维码与证照一致", "QR code matches the certificate"),
+    "anchor.included": ("已在区块链登记", "Recorded on the ledger"),
+    "anchor.issuer": ("发证机关已登记且有权签发", "Issuer registered and authorised"),
+    "status.not_revoked": ("未被撤销", "Not revoked"),
+    "status.validity": ("在有效期内", "Within its validity period"),
+    "recognition": ("本省认可该省签发的此类证照", "Recognised in this province"),
+}
+
+
+def check_label(name: str, lang: str = "zh") -> str:
+    """A check's name in plain words for people (the dotted name stays in the data)."""
+    zh, en = _CHECK_LABELS.get(name, (name, name))
     return en if lang == "en" else zh
