@@ -19,6 +19,7 @@ from issuer.store import open_store
 from ledger.chain import Chain
 from ledger.codes import RevocationReason
 from ledger.node import AnvilNode, free_port
+from tests.integration.servers import ServiceProcess
 from verifier.config import VerifierConfig, build_verifier
 from verifier.engine import Verifier
 
@@ -136,3 +137,19 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
         )
     finally:
         node.stop()
+
+
+@pytest.fixture(scope="package")
+def service(network: Network, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
+    """``ecert serve verifier`` for ZJ as its own process on 127.0.0.1, with two worker
+    processes (as deployed for load) sharing one registry index."""
+    log = tmp_path_factory.mktemp("svc") / "verifier.log"
+    server = ServiceProcess(
+        "verifier",
+        ["--region", "ZJ", "--config", str(network.config_path), "--workers", "2"],
+        {"ECERT_HOME": str(network.home)},
+        log,
+    )
+    server.start()
+    yield server
+    server.stop()

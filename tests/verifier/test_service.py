@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -15,20 +14,6 @@ from tests.integration.servers import ServiceProcess
 from tests.verifier.conftest import ZJ_MARKET, Network
 
 pytestmark = pytest.mark.anvil
-
-
-@pytest.fixture(scope="module")
-def service(network: Network, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
-    log = tmp_path_factory.mktemp("svc") / "verifier.log"
-    server = ServiceProcess(
-        "verifier",
-        ["--region", "ZJ", "--config", str(network.config_path)],
-        {"ECERT_HOME": str(network.home)},
-        log,
-    )
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_api_verifies_pdf_image_qr_text_and_number(
