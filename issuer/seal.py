@@ -26,8 +26,8 @@ from issuer.render import ATTACHMENT_NAME, RenderedCertificate
 __all__ = ["SEAL_FIELD", "Sealer", "to_asn1"]
 
 SEAL_FIELD = "ecert-seal"
-_RESERVED_B_B = 8_192
-_RESERVED_B_T = 16_384
+_RESERVED_B_B = 4_096  # the CMS is about 1.8 KB (P-256 seal + province CA)
+_RESERVED_B_T = 16_384  # plus an RFC 3161 token with its TSA chain (about 9.4 KB in all)
 
 
 def to_asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
