@@ -13,6 +13,7 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+from cli.serving import serve_workers
 from cli.workspace import home
 from ledger.errors import LedgerError
 from verifier.config import VerifierConfig, build_verifier
@@ -142,11 +143,7 @@ def serve_verifier(
     verifier.chain.index.close()
     os.environ[CONFIG_ENV] = str(_config_path(config))
     os.environ[REGION_ENV] = region
-    uvicorn.run(
-        "verifier.service:app_from_environment",
-        factory=True,
-        workers=workers,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
+    status = serve_workers(
+        "verifier.service:app_from_environment", host="127.0.0.1", port=port, workers=workers
     )
+    raise typer.Exit(status)
