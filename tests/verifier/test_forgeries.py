@@ -250,3 +250,29 @@ def test_photo_like_images_rotated_blurred_and_jpeg(network: Network, tmp_path: 
         image.save(buffer, format="JPEG", quality=70)
         report = verifier.verify_image(buffer.getvalue())
         assert report.verdict is Verdict.VALID, (label, report.to_json("en"))
+
+
+def test_page_with_two_certificates_qr_codes_is_a_mismatch_and_stray_codes_are_ignored(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the decoder reads off the page: a stray short code beside the genuine QR changes
+    nothing; a second certificate's QR on the same page is a mismatch."""
+    import verifier.engine as engine  # noqa: PLC0415
+
+    verifier = network.verifier()
+    pdf = network.pdf(network.good)
+    genuine = network.pipeline.certificate(ZJ_MARKET, network.good)["qr"]
+    other = network.pipeline.certificate(ZJ_MARKET, network.revoked)["qr"]
+
+    monkeypatch.setattr(engine, "page_qr_text", lambda _pdf: ["083002", genuine])
+    assert verifier.verify_pdf(pdf).verdict is Verdict.VALID
+
+    monkeypatch.setattr(engine, "page_qr_text", lambda _pdf: [genuine, other])
+    report = verifier.verify_pdf(pdf)
+    _assert_invalid(report, ReasonCode.QR_MISMATCH)
+    check = report.check("qr.matches_document")
+    assert check is not None
+    assert "different certificates" in check.detail
+
+    monkeypatch.setattr(engine, "page_qr_text", lambda _pdf: ["083002"])
+    _assert_invalid(verifier.verify_pdf(pdf), ReasonCode.QR_MALFORMED)
