@@ -88,6 +88,8 @@ contract CertificateRegistry is Ownable2Step {
     mapping(uint32 index => EnumerableSet.Bytes32Set) private _issuerTypes;
     mapping(bytes32 fingerprint => SealCertPeriod) private _sealCerts;
 
+    mapping(bytes32 code => bytes key) private _bundleKeys;
+
     mapping(bytes32 root => Anchor) private _anchors;
     mapping(bytes32 root => Revocation) private _rootRevocations;
     mapping(bytes32 root => mapping(bytes32 leaf => Revocation)) private _leafRevocations;
@@ -103,6 +105,7 @@ contract CertificateRegistry is Ownable2Step {
         address indexed previousAuthority,
         address indexed newAuthority
     );
+    event ProvinceBundleKeySet(bytes32 indexed code, bytes key, bytes proofOfPossession);
     event IssuerRegistered(
         bytes32 indexed issuerId,
         bytes32 indexed provinceCode,
@@ -174,6 +177,7 @@ contract CertificateRegistry is Ownable2Step {
     error CertificateRegistryInvalidReason(uint8 reason);
     error CertificateRegistrySelfRecognition(bytes32 provinceCode);
     error CertificateRegistryRenounceDisabled();
+    error CertificateRegistryInvalidBundleKey();
 
     constructor(address consortiumAdmin) Ownable(consortiumAdmin) {}
 
@@ -230,6 +234,24 @@ contract CertificateRegistry is Ownable2Step {
         province.authority = newAuthority;
         _provinceOfAuthority[newAuthority] = code;
         emit ProvinceAuthorityChanged(code, previous, newAuthority);
+    }
+
+    /**
+     * @notice Publish the BLS12-381 public key (48-byte compressed G1 point) with which the
+     * caller's province signs trust bundles, with its proof of possession (96-byte G2
+     * signature). This EVM has no BLS precompile, so the contract checks lengths only: every
+     * verifier checks the proof of possession before it counts a signature by this key.
+     *
+     * Requirements: caller is a province authority; lengths are 48 and 96 bytes.
+     */
+    function setBundleKey(bytes calldata key, bytes calldata proofOfPossession) external {
+        bytes32 code = _provinceOfAuthority[msg.sender];
+        if (code == bytes32(0)) revert CertificateRegistryNotProvinceAuthority(msg.sender, 0);
+        if (key.length != 48 || proofOfPossession.length != 96) {
+            revert CertificateRegistryInvalidBundleKey();
+        }
+        _bundleKeys[code] = key;
+        emit ProvinceBundleKeySet(code, key, proofOfPossession);
     }
 
     // ============================================================ issuers
@@ -454,6 +476,12 @@ contract CertificateRegistry is Ownable2Step {
     /// @notice A province's record; reverts for an unknown code.
     function getProvince(bytes32 code) external view returns (Province memory) {
         return _existingProvince(code);
+    }
+
+    /// @notice The province's trust-bundle key (empty if none yet); reverts for an unknown code.
+    function bundleKey(bytes32 code) external view returns (bytes memory) {
+        _existingProvince(code);
+        return _bundleKeys[code];
     }
 
     /// @notice The province whose authority `account` is, or zero.

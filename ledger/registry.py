@@ -120,6 +120,14 @@ class Registry:
         found = (self.province(code) for code in self.province_codes())
         return [p for p in found if p is not None]
 
+    def set_bundle_key(self, sender: LocalAccount, key: bytes, proof: bytes) -> TxResult:
+        """Publish the sender province's BLS trust-bundle key with its proof of possession."""
+        return self.chain.transact(self._fn.setBundleKey(key, proof), sender)
+
+    def bundle_key(self, code: str) -> bytes:
+        """The province's trust-bundle key (empty if it published none)."""
+        return bytes(self.chain.call(self._fn.bundleKey(province_to_bytes(code))))
+
     def province_of_authority(self, account: str) -> str | None:
         raw = bytes(self.chain.call(self._fn.provinceOfAuthority(account)))
         return None if raw == _ZERO32 else province_from_bytes(raw)

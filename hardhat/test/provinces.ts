@@ -280,4 +280,49 @@ describe("Provinces", function () {
         .withArgs(zjAuthority.address);
     });
   });
+
+  describe("setBundleKey", function () {
+    const key = "0x" + "a1".repeat(48);
+    const pop = "0x" + "b2".repeat(96);
+
+    it("lets a province authority publish its trust-bundle key, emitting ProvinceBundleKeySet", async function () {
+      const { registry, zjAuthority } = await loadFixture(provincesFixture);
+      expect(await registry.bundleKey(ZJ)).to.equal("0x");
+      await expect(registry.connect(zjAuthority).setBundleKey(key, pop))
+        .to.emit(registry, "ProvinceBundleKeySet")
+        .withArgs(ZJ, key, pop);
+      expect(await registry.bundleKey(ZJ)).to.equal(key);
+      expect(await registry.bundleKey(GD)).to.equal("0x");
+      const next = "0x" + "c3".repeat(48);
+      await registry.connect(zjAuthority).setBundleKey(next, pop);
+      expect(await registry.bundleKey(ZJ)).to.equal(next);
+    });
+
+    it("is refused to issuers, the consortium admin and outsiders", async function () {
+      const { registry, admin, outsider, zjMarket } = await loadFixture(issuersFixture);
+      for (const caller of [admin, outsider, zjMarket]) {
+        await expect(registry.connect(caller).setBundleKey(key, pop))
+          .to.be.revertedWithCustomError(registry, "CertificateRegistryNotProvinceAuthority")
+          .withArgs(caller.address, ZERO32);
+      }
+    });
+
+    it("refuses keys and proofs of the wrong length, and bundleKey an unknown province", async function () {
+      const { registry, zjAuthority } = await loadFixture(provincesFixture);
+      for (const [k, p] of [
+        ["0x" + "a1".repeat(47), pop],
+        ["0x" + "a1".repeat(96), pop],
+        [key, "0x" + "b2".repeat(48)],
+        ["0x", "0x"],
+      ]) {
+        await expect(registry.connect(zjAuthority).setBundleKey(k, p)).to.be.revertedWithCustomError(
+          registry,
+          "CertificateRegistryInvalidBundleKey",
+        );
+      }
+      await expect(registry.bundleKey(SH))
+        .to.be.revertedWithCustomError(registry, "CertificateRegistryUnknownProvince")
+        .withArgs(SH);
+    });
+  });
 });
