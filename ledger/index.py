@@ -47,6 +47,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS provinces (
     code TEXT PRIMARY KEY, name TEXT NOT NULL, authority TEXT NOT NULL, admitted_block INTEGER);
+CREATE TABLE IF NOT EXISTS bundle_keys (
+    code TEXT PRIMARY KEY, key BLOB NOT NULL, pop BLOB NOT NULL, block INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS issuers (
     issuer_id TEXT PRIMARY KEY, province TEXT NOT NULL, name TEXT NOT NULL,
     account TEXT NOT NULL, status TEXT NOT NULL, seal_fp BLOB NOT NULL,
@@ -80,6 +82,7 @@ CREATE TABLE IF NOT EXISTS journal (
 """
 _DATA_TABLES = (
     "provinces",
+    "bundle_keys",
     "issuers",
     "issuer_types",
     "issuer_history",
@@ -90,6 +93,9 @@ _DATA_TABLES = (
     "recognitions",
     "journal",
 )
+
+# What a snapshot carries: the registry state, not the event journal.
+_SNAPSHOT_TABLES = tuple(t for t in _DATA_TABLES if t != "journal")
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +310,16 @@ class RegistryIndex:
             db.execute(
                 "UPDATE provinces SET authority = ? WHERE code = ?",
                 (a["newAuthority"], province_from_bytes(a["code"])),
+            )
+        elif name == "ProvinceBundleKeySet":
+            db.execute(
+                "INSERT OR REPLACE INTO bundle_keys VALUES (?, ?, ?, ?)",
+                (
+                    province_from_bytes(a["code"]),
+                    bytes(a["key"]),
+                    bytes(a["proofOfPossession"]),
+                    e.block,
+                ),
             )
         elif name == "IssuerRegistered":
             issuer = issuer_id_from_bytes(a["issuerId"])
@@ -537,6 +553,66 @@ class RegistryIndex:
             "WHERE recognised = 1 ORDER BY 1, 2, 3"
         )
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    # ------------------------------------------------------------------ snapshots
+
+    def export_tables(self) -> tuple[dict[str, str], dict[str, list[list[Any]]]]:
+        """A consistent copy of the registry state (every table but the event journal) and the
+        meta rows saying which block it is as of: what a trust bundle carries."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                meta = {
+                    str(k): str(v)
+                    for k, v in self._db.execute(
+                        "SELECT key, value FROM meta WHERE key IN "
+                        "('last_block', 'last_block_hash', 'last_block_time')"
+                    )
+                }
+                tables = {
+                    table: [
+                        list(row)
+                        for row in self._db.execute(f"SELECT * FROM {table} ORDER BY 1")  # noqa: S608
+                    ]
+                    for table in _SNAPSHOT_TABLES
+                }
+            finally:
+                self._db.execute("COMMIT")
+        return meta, tables
+
+    def blob_columns(self) -> dict[str, tuple[int, ...]]:
+        """Positions of the BLOB columns of each snapshot table (for text encodings)."""
+        found: dict[str, tuple[int, ...]] = {}
+        with self._lock:
+            for table in _SNAPSHOT_TABLES:
+                info = self._db.execute(f"PRAGMA table_info({table})").fetchall()
+                found[table] = tuple(int(c[0]) for c in info if str(c[2]).upper() == "BLOB")
+        return found
+
+    def import_tables(
+        self, meta: dict[str, str], tables: dict[str, list[list[Any]]], synced_at: datetime
+    ) -> None:
+        """Replace this index's content with a snapshot (``export_tables`` output, as checked
+        by whoever signed it). ``synced_at`` says when the data was current."""
+        unknown = set(tables) - set(_SNAPSHOT_TABLES)
+        if unknown:
+            raise ValueError(f"unknown tables in snapshot: {sorted(unknown)}")
+        with self._transaction() as db:
+            for table in _DATA_TABLES:
+                db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            for table, rows in tables.items():
+                if rows:
+                    marks = ", ".join("?" * len(rows[0]))
+                    db.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)  # noqa: S608
+            for key in ("last_block", "last_block_hash", "last_block_time"):
+                self._set_meta(key, meta[key])
+            self._set_meta("synced_at", synced_at.isoformat())
+
+    def bundle_keys(self) -> dict[str, tuple[bytes, bytes]]:
+        """Each province's published trust-bundle key and its proof of possession (unchecked:
+        ``ledger.bls.verified_keys`` checks them)."""
+        rows = self._all("SELECT code, key, pop FROM bundle_keys ORDER BY code")
+        return {str(r[0]): (bytes(r[1]), bytes(r[2])) for r in rows}
 
     def event_count(self) -> int:
         return int(self._one("SELECT COUNT(*) FROM journal", ())[0])

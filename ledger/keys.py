@@ -66,24 +66,33 @@ class KeyStore:
 
     def create(self, name: str) -> LocalAccount:
         """Generate a new key and store it encrypted; refuses to overwrite."""
+        account: LocalAccount = Account.create()
+        self._store(name, bytes(account.key))
+        self._cache[name] = account
+        return account
+
+    def store_secret(self, name: str, secret: bytes) -> None:
+        """Store another 32-byte secret (a BLS key) in the same encrypted format; refuses to
+        overwrite."""
+        if len(secret) != 32:
+            raise KeystoreError("a stored secret is 32 bytes")
+        self._store(name, secret)
+
+    def load_secret(self, name: str) -> bytes:
+        """Decrypt a stored 32-byte secret."""
+        return self._decrypt(name)
+
+    def _store(self, name: str, secret: bytes) -> None:
         path = self._path(name)
         if path.exists():
             raise KeystoreError(f"key {name!r} already exists")
-        account: LocalAccount = Account.create()
-        encrypted = Account.encrypt(
-            account.key, self._password, kdf="scrypt", iterations=self._scrypt_n
-        )
+        encrypted = Account.encrypt(secret, self._password, kdf="scrypt", iterations=self._scrypt_n)
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(encrypted, fh)
-        self._cache[name] = account
-        return account
 
-    def load(self, name: str) -> LocalAccount:
-        """Decrypt a stored key (cached for the life of this object)."""
-        if name in self._cache:
-            return self._cache[name]
+    def _decrypt(self, name: str) -> bytes:
         path = self._path(name)
         try:
             encrypted = json.loads(path.read_text("utf-8"))
@@ -92,11 +101,16 @@ class KeyStore:
         except (OSError, ValueError) as exc:
             raise KeystoreError(f"key file {path.name} is unreadable") from exc
         try:
-            key = Account.decrypt(encrypted, self._password)
+            return bytes(Account.decrypt(encrypted, self._password))
         except ValueError as exc:
             # eth-account says "MAC mismatch" for a wrong password; never echo key material.
             raise KeystoreError(f"cannot decrypt key {name!r}: wrong password?") from exc
-        account: LocalAccount = Account.from_key(key)
+
+    def load(self, name: str) -> LocalAccount:
+        """Decrypt a stored key (cached for the life of this object)."""
+        if name in self._cache:
+            return self._cache[name]
+        account: LocalAccount = Account.from_key(self._decrypt(name))
         self._cache[name] = account
         return account
 

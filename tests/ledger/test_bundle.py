@@ -1,0 +1,186 @@
+"""Trust bundles: built from the registry index, signed by province authorities with BLS,
+aggregated, verified with a quorum, loaded into a fresh index that answers as the registry did.
+Every way a bundle must be refused is refused with its reason."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from ledger import bls
+from ledger.bundle import (
+    BundleRejected,
+    SignedBundle,
+    TrustBundle,
+    aggregate_signatures,
+    sign_bundle,
+    verify_bundle,
+)
+from ledger.codes import RevocationReason
+from ledger.index import RegistryIndex
+from ledger.merkle import MerkleTree
+from tests.conftest import World
+
+# Fixed secrets keep the (slow, pure-Python) key generation out of the tests.
+SECRETS = {"ZJ": 11_111, "GD": 22_222, "JS": 33_333}
+
+
+@pytest.fixture
+def consortium(world: World) -> tuple[World, dict[str, bytes]]:
+    """ZJ, GD and JS (authority: the outsider account), each with a published bundle key."""
+    world.registry.admit_province(world.admin, "JS", "江苏省", world.outsider.address)
+    for code, sender in (("ZJ", world.zj), ("GD", world.gd), ("JS", world.outsider)):
+        secret = SECRETS[code]
+        world.registry.set_bundle_key(sender, bls.public_key(secret), bls.prove_possession(secret))
+    return world, {code: bls.public_key(s) for code, s in SECRETS.items()}
+
+
+def _index(world: World, path: Path | str = ":memory:") -> RegistryIndex:
+    index = RegistryIndex(
+        path, registry_address=world.registry.address, start_block=world.deployed.block_number
+    )
+    index.sync(world.registry)
+    return index
+
+
+def _signed(bundle: TrustBundle, codes: list[str]) -> SignedBundle:
+    return aggregate_signatures(bundle, [sign_bundle(bundle, c, SECRETS[c]) for c in codes])
+
+
+def _verify(world: World, signed: SignedBundle, **overrides: object) -> None:
+    arguments: dict[str, object] = {
+        "registry": world.registry.address,
+        "chain_id": world.chain.chain_id,
+        "provinces": ["ZJ", "GD", "JS"],
+        "keys": {code: bls.public_key(s) for code, s in SECRETS.items()},
+    }
+    arguments.update(overrides)
+    verify_bundle(signed, **arguments)  # type: ignore[arg-type]
+
+
+def test_bundle_round_trip_answers_like_the_registry(
+    consortium: tuple[World, dict[str, bytes]], tmp_path: Path
+) -> None:
+    world, keys = consortium
+    r = world.registry
+    tree = MerkleTree([os.urandom(32) for _ in range(8)])
+    r.anchor(world.issuer, tree.root, 8, "BUSINESS_LICENCE")
+    proof = tree.proof(3)
+    r.revoke_certificate(
+        world.issuer, tree.root, proof.leaf, proof.siblings, RevocationReason.KEY_COMPROMISE
+    )
+    r.set_recognition(world.gd, "ZJ", "BUSINESS_LICENCE", True)
+    source = _index(world, tmp_path / "live.sqlite")
+    assert {c: k for c, (k, _p) in source.bundle_keys().items()} == keys
+    assert bls.verified_keys(source.bundle_keys()) == keys
+
+    bundle = TrustBundle.from_index(source, world.chain.chain_id)
+    signed = _signed(bundle, ["GD", "JS", "ZJ"])
+    assert signed.signers == ("GD", "JS", "ZJ")
+    signed.save(tmp_path / "bundle.json")
+    loaded = SignedBundle.load(tmp_path / "bundle.json")
+    assert loaded.bundle.digest() == bundle.digest()
+    _verify(world, loaded)
+
+    offline = RegistryIndex(tmp_path / "offline.sqlite", registry_address=r.address)
+    loaded.bundle.load_into(offline)
+    assert offline.freshness().block == source.freshness().block
+    assert offline.freshness().synced_at == bundle.as_of
+    for name in ("ZJ-AMR", "GD-HOSP"):
+        assert offline.issuer(name) == source.issuer(name)
+        assert offline.issuer_history(name) == source.issuer_history(name)
+    assert offline.anchor_of(tree.root) == source.anchor_of(tree.root)
+    assert offline.certificate_revocation(tree.root, proof.leaf) == r.certificate_revocation(
+        tree.root, proof.leaf
+    )
+    assert offline.seal_certificate(world.seal_fp) == source.seal_certificate(world.seal_fp)
+    assert offline.recognitions() == source.recognitions() == [("GD", "ZJ", "BUSINESS_LICENCE")]
+    assert offline.provinces() == source.provinces()
+
+
+def test_quorum_is_more_than_two_thirds_of_all_provinces(
+    consortium: tuple[World, dict[str, bytes]],
+) -> None:
+    world, _keys = consortium
+    bundle = TrustBundle.from_index(_index(world), world.chain.chain_id)
+    everyone = _signed(bundle, ["GD", "JS", "ZJ"])
+    _verify(world, everyone)
+    for too_few in (["GD", "ZJ"], ["ZJ"]):  # 2 of 3 is not more than two thirds
+        with pytest.raises(BundleRejected) as refused:
+            _verify(world, _signed(bundle, too_few))
+        assert refused.value.reason == "QUORUM"
+    _verify(world, everyone, provinces=["ZJ", "GD", "JS", "SH"])  # 3 of 4 is
+    _verify(world, _signed(bundle, ["ZJ"]), quorum=Fraction(1, 4))  # a configured quorum
+
+
+def test_altered_bundle_foreign_key_wrong_registry_replay_are_refused(
+    consortium: tuple[World, dict[str, bytes]],
+) -> None:
+    world, keys = consortium
+    index = _index(world)
+    bundle = TrustBundle.from_index(index, world.chain.chain_id)
+    signed = _signed(bundle, ["GD", "JS", "ZJ"])
+
+    # Altered after signing: an issuer's status flipped back to active.
+    tables = {k: [list(r) for r in v] for k, v in bundle.tables.items()}
+    tables["issuers"][0][4] = "SUSPENDED" if tables["issuers"][0][4] == "ACTIVE" else "ACTIVE"
+    altered = replace(signed, bundle=replace(bundle, tables=tables))
+    with pytest.raises(BundleRejected) as changed:
+        _verify(world, altered)
+    assert changed.value.reason == "SIGNATURE"
+
+    # Signed by a key that is not a province authority's.
+    stranger = 99_999
+    forged = aggregate_signatures(
+        bundle,
+        [
+            sign_bundle(bundle, "ZJ", SECRETS["ZJ"]),
+            sign_bundle(bundle, "GD", SECRETS["GD"]),
+            sign_bundle(bundle, "JS", stranger),
+        ],
+    )
+    with pytest.raises(BundleRejected) as foreign:
+        _verify(world, forged)
+    assert foreign.value.reason == "SIGNATURE"
+    with pytest.raises(BundleRejected) as unknown:
+        _verify(world, _signed(bundle, ["GD", "JS", "ZJ"]), keys={"ZJ": keys["ZJ"]})
+    assert unknown.value.reason == "UNKNOWN_SIGNER"
+
+    with pytest.raises(BundleRejected) as elsewhere:
+        _verify(world, signed, chain_id=world.chain.chain_id + 1)
+    assert elsewhere.value.reason == "REGISTRY"
+
+    # An old bundle replayed after a newer one was accepted.
+    world.registry.suspend_issuer(world.gd, "GD-HOSP")
+    index.sync(world.registry)
+    newer = _signed(TrustBundle.from_index(index, world.chain.chain_id), ["GD", "JS", "ZJ"])
+    _verify(world, newer)
+    seen = (newer.bundle.block, newer.bundle.digest())
+    with pytest.raises(BundleRejected) as replayed:
+        _verify(world, signed, newest_seen=seen)
+    assert replayed.value.reason == "STALE"
+    _verify(world, newer, newest_seen=seen)  # fetching the same one again is fine
+
+
+def test_proofs_of_possession_are_checked() -> None:
+    good = bls.public_key(SECRETS["ZJ"])
+    published = {
+        "ZJ": (good, bls.prove_possession(SECRETS["ZJ"])),
+        "GD": (bls.public_key(SECRETS["GD"]), bls.prove_possession(SECRETS["JS"])),
+        "JS": (b"\x01" * 48, b"\x02" * 96),
+    }
+    assert bls.verified_keys(published) == {"ZJ": good}
+
+
+def test_malformed_bundles_are_format_errors(tmp_path: Path) -> None:
+    path = tmp_path / "b.json"
+    other = '{"bundle": {"format": "other"}, "signers": [], "signature": ""}'
+    for text in ("not json", "{}", other):
+        path.write_text(text)
+        with pytest.raises(BundleRejected) as bad:
+            SignedBundle.load(path)
+        assert bad.value.reason == "FORMAT"
