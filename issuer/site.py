@@ -14,6 +14,7 @@ from pathlib import Path
 from issuer.department import Department
 from issuer.pkistore import PkiStore
 from issuer.seal import Sealer
+from ledger import bls
 from ledger.artifact import load_registry_artifact
 from ledger.chain import Chain
 from ledger.deployment import Deployment
@@ -78,6 +79,29 @@ class NetworkConfig:
 
 def authority_key(code: str) -> str:
     return f"province-{code.lower()}"
+
+
+def bundle_key_name(code: str) -> str:
+    return f"bundle-{code.lower()}"
+
+
+def bundle_secret(keys: KeyStore, code: str) -> int:
+    """The province's BLS trust-bundle secret, created (and stored encrypted) on first use."""
+    name = bundle_key_name(code)
+    if name in keys.names():
+        return bls.secret_from_bytes(keys.load_secret(name))
+    secret = bls.new_secret()
+    keys.store_secret(name, bls.secret_to_bytes(secret))
+    return secret
+
+
+def publish_bundle_key(keys: KeyStore, registry: Registry, code: str) -> bytes:
+    """Publish the province's trust-bundle key and its proof of possession on the registry,
+    signed by the province authority; returns the public key."""
+    secret = bundle_secret(keys, code)
+    key = bls.public_key(secret)
+    registry.set_bundle_key(keys.load(authority_key(code)), key, bls.prove_possession(secret))
+    return key
 
 
 def department_key(issuer_id: str) -> str:
@@ -213,6 +237,8 @@ def bootstrap_network(
         )
     for verifying, issuing, cert_type in recognitions:
         registry.set_recognition(authorities[verifying], issuing, cert_type, True)
+    for province in provinces:
+        publish_bundle_key(keys, registry, province.code)
     config = NetworkConfig(
         deployment=Deployment(
             chain.description,

@@ -279,6 +279,7 @@ class RegistryIndex:
                 position = end + 1
                 applied = end
             with self._lock:
+                self._set_meta("chain_id", str(chain.chain_id))
                 self._set_meta("synced_at", datetime.now(UTC).isoformat())
         return SyncResult(from_block=start, to_block=head, events=events, rebuilt=rebuilt)
 
@@ -607,6 +608,11 @@ class RegistryIndex:
             for key in ("last_block", "last_block_hash", "last_block_time"):
                 self._set_meta(key, meta[key])
             self._set_meta("synced_at", synced_at.isoformat())
+
+    def chain_id(self) -> int | None:
+        """The chain id of the node this index last synced from (``None`` before any sync)."""
+        row = self._one("SELECT value FROM meta WHERE key = 'chain_id'", ())
+        return None if row is None else int(row[0])
 
     def bundle_keys(self) -> dict[str, tuple[bytes, bytes]]:
         """Each province's published trust-bundle key and its proof of possession (unchecked:

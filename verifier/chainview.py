@@ -1,15 +1,20 @@
 """The verifier's view of the registry: the local event index, kept fresh from the node, with a
-clear rule for when its data is too old to answer from.
+clear rule for when its data is too old to answer from — and a signed trust bundle to fall back
+on when no node can be reached.
 
 Reads answer from the index (no node round-trip). ``refresh`` syncs it when it is older than
-``sync_interval``; if the node is down, the index keeps answering until its data is older than
-``max_stale``, after which chain checks report CHAIN_UNAVAILABLE (could not check)."""
+``sync_interval``. If the node is down, the index keeps answering until its data is older than
+``max_stale``; after that the newest verified trust bundle answers ("offline, data as of block
+N"), if there is one recent enough; otherwise chain checks report CHAIN_UNAVAILABLE (could not
+check). A root missing from the bundle cannot be confirmed, so a certificate anchored after the
+bundle is INDETERMINATE, never INVALID."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,9 +22,19 @@ from ledger.errors import LedgerError, NodeUnavailable
 from ledger.index import Freshness, RegistryIndex
 from ledger.records import Anchor, Issuer, Province, Revocation, SealCertificate
 from ledger.registry import Registry
+from verifier.bundles import BundleStore
 from verifier.errors import WouldBlock
 
 __all__ = ["ChainView"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    kind: str
+    """``index`` (live), ``bundle`` (offline) or ``none`` (too old to answer from)."""
+    index: RegistryIndex
+    fresh: Freshness
+
 
 _SNAPSHOT_S = 0.25
 _MEMO_MAX = 50_000
@@ -33,39 +48,53 @@ class ChainView:
         *,
         sync_interval: float = 2.0,
         max_stale: float = 300.0,
+        bundles: BundleStore | None = None,
     ) -> None:
         self.index = index
+        self.bundles = bundles
         self.registry = registry
         self.sync_interval = sync_interval
         self.max_stale = max_stale
         self.node_up = registry is not None
         self._last_attempt = 0.0
         self._lock = threading.Lock()
-        self._snapshot: tuple[float, Freshness] | None = None
+        self._snapshot: tuple[float, _Source] | None = None
         self._memo: dict[tuple[Any, ...], Any] = {}
-        self._memo_version: tuple[int, datetime | None] | None = None
+        self._memo_version: tuple[str, int, datetime | None] | None = None
 
-    def _freshness(self) -> Freshness:
-        """The index's freshness, read at most every ``_SNAPSHOT_S`` (a verification asks for
-        it three times; sub-second precision of the data's age changes no answer). When the
-        indexed block moved (this process or another one sharing the file synced), the memo of
-        registry facts is dropped."""
+    def _source(self) -> _Source:
+        """Which data answers now, read at most every ``_SNAPSHOT_S`` (a verification asks
+        several times; sub-second precision of the data's age changes no answer). When the
+        source or its block changes (a sync here or in another process sharing the file, a new
+        bundle), the memo of registry facts is dropped."""
         now = time.monotonic()
         snapshot = self._snapshot
         if snapshot is not None and now - snapshot[0] < _SNAPSHOT_S:
             return snapshot[1]
         fresh = self.index.freshness()
-        version = (fresh.block, fresh.block_time)
+        age = fresh.age_seconds()
+        source = _Source("index", self.index, fresh)
+        live_ok = age is not None and (self.node_up or age <= self.max_stale)
+        if not live_ok:
+            offline = self.bundles.current() if self.bundles is not None else None
+            if offline is not None:
+                source = _Source("bundle", offline, offline.freshness())
+            elif age is None or age > self.max_stale:
+                source = _Source("none", self.index, fresh)
+        version = (source.kind, source.fresh.block, source.fresh.block_time)
         if version != self._memo_version:
             self._memo = {}
             self._memo_version = version
-        self._snapshot = (now, fresh)
-        return fresh
+        self._snapshot = (now, source)
+        return source
+
+    def _reader(self) -> RegistryIndex:
+        return self._source().index
 
     def _remember(self, key: tuple[Any, ...], read: Callable[[], Any]) -> Any:
         """Registry facts shared by many certificates (issuers, provinces, agreements, seal
         certificates, batch roots) are read once per indexed block."""
-        self._freshness()
+        self._source()
         memo = self._memo
         if key in memo:
             return memo[key]
@@ -76,37 +105,37 @@ class ChainView:
 
     def issuer(self, issuer_id: str) -> Issuer | None:
         found: Issuer | None = self._remember(
-            ("issuer", issuer_id), lambda: self.index.issuer(issuer_id)
+            ("issuer", issuer_id), lambda: self._reader().issuer(issuer_id)
         )
         return found
 
     def province(self, code: str) -> Province | None:
         found: Province | None = self._remember(
-            ("province", code), lambda: self.index.province(code)
+            ("province", code), lambda: self._reader().province(code)
         )
         return found
 
     def seal_certificate(self, fingerprint: bytes) -> SealCertificate | None:
         found: SealCertificate | None = self._remember(
-            ("seal", fingerprint), lambda: self.index.seal_certificate(fingerprint)
+            ("seal", fingerprint), lambda: self._reader().seal_certificate(fingerprint)
         )
         return found
 
     def root_revocation(self, root: bytes) -> Revocation | None:
         found: Revocation | None = self._remember(
-            ("root_revocation", root), lambda: self.index.root_revocation(root)
+            ("root_revocation", root), lambda: self._reader().root_revocation(root)
         )
         return found
 
     def certificate_revocation(self, root: bytes, leaf: bytes) -> Revocation | None:
         """Per certificate: always read from the index (a memo would only help repeats)."""
-        return self.index.certificate_revocation(root, leaf)
+        return self._reader().certificate_revocation(root, leaf)
 
     def is_recognised(self, verifying: str, issuing: str, cert_type: str) -> bool:
         return bool(
             self._remember(
                 ("recognised", verifying, issuing, cert_type),
-                lambda: self.index.is_recognised(verifying, issuing, cert_type),
+                lambda: self._reader().is_recognised(verifying, issuing, cert_type),
             )
         )
 
@@ -127,15 +156,20 @@ class ChainView:
             return self.node_up
 
     def age(self) -> float | None:
-        return self._freshness().age_seconds()
+        return self._source().fresh.age_seconds()
 
     def usable(self) -> bool:
-        """Whether the data is fresh enough to answer from."""
-        age = self.age()
-        return age is not None and (self.node_up or age <= self.max_stale)
+        """Whether there is data fresh enough to answer from (the index or a bundle)."""
+        return self._source().kind != "none"
+
+    @property
+    def offline(self) -> bool:
+        """Whether answers come from a trust bundle."""
+        return self._source().kind == "bundle"
 
     def freshness(self) -> dict[str, Any]:
-        fresh = self._freshness()
+        source = self._source()
+        fresh = source.fresh
         age = fresh.age_seconds()
         return {
             "block": fresh.block,
@@ -143,21 +177,30 @@ class ChainView:
             "synced_at": fresh.synced_at.isoformat() if fresh.synced_at else None,
             "age_seconds": round(age, 1) if age is not None else None,
             "node": "up" if self.node_up else "down",
-            "source": "index",
+            "source": "bundle" if source.kind == "bundle" else "index",
+            "offline": source.kind == "bundle",
         }
 
     def anchor_of(self, root: bytes, *, local_only: bool = False) -> Anchor | None:
         """From the index; a miss is confirmed on the node, since the root may be newer than
         the last sync. Raises ``NodeUnavailable`` if that confirmation is impossible, and
         ``WouldBlock`` if it is needed and ``local_only`` is set."""
-        found: Anchor | None = self._remember(("anchor", root), lambda: self.index.anchor_of(root))
+        found: Anchor | None = self._remember(
+            ("anchor", root), lambda: self._reader().anchor_of(root)
+        )
         if found is not None or self.registry is None:
             return found
         self._memo.pop(("anchor", root), None)  # a miss is confirmed below, never remembered
         if local_only:
             raise WouldBlock("anchor not in the index yet: ask the node")
         if not self.refresh(force=True):
-            raise NodeUnavailable("cannot confirm a missing anchor: node unreachable")
+            source = self._source()
+            where = (
+                f"not in the trust bundle (as of block {source.fresh.block})"
+                if source.kind == "bundle"
+                else "cannot confirm a missing anchor"
+            )
+            raise NodeUnavailable(f"{where}: node unreachable")
         return self.index.anchor_of(root)
 
     def issuer_accounts(self, issuer_id: str) -> frozenset[str]:
@@ -166,7 +209,7 @@ class ChainView:
             ("accounts", issuer_id),
             lambda: frozenset(
                 detail.lower()
-                for _block, change, detail in self.index.issuer_history(issuer_id)
+                for _block, change, detail in self._reader().issuer_history(issuer_id)
                 if change in ("REGISTERED", "ACCOUNT_ROTATED")
             ),
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 from asn1crypto import pem
@@ -15,6 +16,7 @@ from ledger.chain import Chain
 from ledger.errors import LedgerError
 from ledger.index import RegistryIndex
 from ledger.registry import Registry
+from verifier.bundles import BundleStore
 from verifier.chainview import ChainView
 from verifier.engine import Verifier
 from verifier.proofs import ProofDirectory
@@ -35,6 +37,12 @@ class VerifierConfig:
     index_dir: str = ""
     """Folder for the registry index (default: next to this file)."""
     max_stale_seconds: float = 300.0
+    trust_bundles: list[str] = field(default_factory=list)
+    """Where to fetch signed trust bundles: peer verifiers' ``…/api/v1/bundle`` or files."""
+    bundle_quorum: str = "2/3"
+    """A bundle needs signatures from more than this share of all provinces."""
+    bundle_max_age_days: float = 30.0
+    """An older bundle is not answered from (offline answers become INDETERMINATE)."""
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,8 +87,20 @@ def build_verifier(
         start_block=config.deploy_block,
     )
     registry = Registry(Chain.connect(config.rpc_url, timeout=3.0), config.registry_address)
-    chain = ChainView(index, registry, max_stale=config.max_stale_seconds)
+    try:
+        quorum = Fraction(config.bundle_quorum)
+    except (ValueError, ZeroDivisionError) as exc:
+        raise LedgerError(f"bundle_quorum {config.bundle_quorum!r} is not a fraction") from exc
+    bundles = BundleStore(
+        index_dir,
+        config.trust_bundles,
+        index,
+        quorum=quorum,
+        max_age=config.bundle_max_age_days * 86_400,
+    )
+    chain = ChainView(index, registry, max_stale=config.max_stale_seconds, bundles=bundles)
     chain.refresh(force=True)
+    bundles.refresh()
     roots_path = Path(config.trust_roots)
     roots = load_trust_roots(roots_path if roots_path.is_absolute() else base / roots_path)
     directories = {

@@ -35,6 +35,7 @@ _TEXT = {
         "forever": "长期",
         "data": "链上数据截至区块",
         "node_down": "（区块链节点暂不可达，使用本地数据）",
+        "offline": "离线核验：使用各省共同签署的信任包，数据截至区块",
         "region": "核验地",
     },
     "en": {
@@ -61,6 +62,7 @@ _TEXT = {
         "forever": "permanent",
         "data": "Ledger data as of block",
         "node_down": " (ledger node unreachable: local data)",
+        "offline": "Offline: answered from the provinces' signed trust bundle, data as of block",
         "region": "Verified in",
     },
 }
@@ -87,6 +89,7 @@ input[type=file],textarea{width:100%;font-size:18px;padding:8px}
 button{font-size:24px;padding:12px 28px;margin-top:16px;background:#1a4fa0;color:#fff;
 border:0;border-radius:10px}
 .small{font-size:16px;color:#555}
+.notice{background:#fff3cd;border-left:6px solid #9a6700;padding:12px;font-size:20px}
 """
 
 
@@ -178,6 +181,16 @@ def result_page(report: VerificationReport, lang: str = "zh", switch_href: str =
     parts.append(f"<h2>{escape(t['checks'])}</h2><ul>{''.join(items)}</ul>")
     fresh = dict(report.freshness)
     node_note = t["node_down"] if fresh.get("node") == "down" else ""
+    if fresh.get("offline"):  # said right under the answer, not in the fine print
+        parts.insert(
+            1,
+            f'<p id="offline" class="notice">{escape(t["offline"])} '
+            f"{escape(str(fresh.get('block')))}（{escape(str(fresh.get('block_time') or ''))}）</p>"
+            if lang == "zh"
+            else f'<p id="offline" class="notice">{escape(t["offline"])} '
+            f"{escape(str(fresh.get('block')))} ({escape(str(fresh.get('block_time') or ''))})</p>",
+        )
+        node_note = ""
     parts.append(
         f'<p class="small">{escape(t["region"])} {escape(report.region)} · '
         f"{escape(t['data'])} {escape(str(fresh.get('block')))} "

@@ -38,6 +38,7 @@ CONFIG_ENV = "ECERT_VERIFIER_CONFIG"
 REGION_ENV = "ECERT_VERIFIER_REGION"
 MAX_BODY_BYTES = 12 * 1024 * 1024
 VERIFY_TIMEOUT_S = 20.0
+BUNDLE_INTERVAL_S = 60.0
 Lang = Annotated[str, Query(pattern="^(zh|en)$", description="zh (default) or en")]
 
 
@@ -327,7 +328,29 @@ async def verify_form(
 
 @router.get("/healthz", tags=["ops"])
 async def healthz(verifier: VerifierDep) -> dict[str, Any]:
-    return {"status": "ok", "region": verifier.region, "ledger": verifier.chain.freshness()}
+    bundles = verifier.chain.bundles
+    return {
+        "status": "ok",
+        "region": verifier.region,
+        "ledger": verifier.chain.freshness(),
+        "trust_bundle": bundles.describe() if bundles is not None else None,
+    }
+
+
+@router.get(
+    "/api/v1/bundle",
+    tags=["bundle"],
+    responses={404: {"description": "No verified trust bundle yet"}},
+)
+async def trust_bundle(verifier: VerifierDep) -> Response:
+    """The newest trust bundle this verifier verified and answers from when offline, for peer
+    verifiers to fetch (each verifies it again: nothing here is taken on trust)."""
+    bundles = verifier.chain.bundles
+    signed = bundles.bundle if bundles is not None else None
+    if signed is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no verified trust bundle yet")
+    body = json.dumps(signed.to_json(), ensure_ascii=False, separators=(",", ":"))
+    return Response(body.encode("utf-8"), media_type="application/json")
 
 
 @router.get("/metrics", response_class=PlainTextResponse, tags=["ops"])
@@ -344,8 +367,13 @@ def create_app(verifier: Verifier, *, sync_interval: float | None = 1.0) -> Fast
     metrics = Metrics()
 
     def sync() -> None:
+        last_bundle_check = time.monotonic()
         while not stop.wait(sync_interval or 1.0):
             verifier.chain.refresh(force=True)
+            bundles = verifier.chain.bundles
+            if bundles is not None and time.monotonic() - last_bundle_check >= BUNDLE_INTERVAL_S:
+                last_bundle_check = time.monotonic()
+                bundles.refresh()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
