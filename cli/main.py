@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import bundle_cmd, chain_cmd, demo, issuer_cmd, verifier_cmd
+from cli import bundle_cmd, chain_cmd, demo, issuer_cmd, network_cmd, verifier_cmd
 
 app = typer.Typer(
     name="ecert",
@@ -26,6 +26,7 @@ issuer_cmd.serve_app.command("verifier")(verifier_cmd.serve_verifier)
 app.add_typer(issuer_cmd.serve_app, name="serve")
 app.command(name="verify")(verifier_cmd.verify)
 app.add_typer(bundle_cmd.app, name="bundle")
+app.add_typer(network_cmd.app, name="network")
 
 if __name__ == "__main__":
     app()

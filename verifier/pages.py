@@ -6,7 +6,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from verifier.reasons import check_label, message
+from ledger.catalogue import catalogue
+from verifier.reasons import ReasonCode, check_label, message
 from verifier.result import Status, Verdict, VerificationReport
 
 __all__ = ["result_page", "upload_page"]
@@ -133,6 +134,16 @@ def _mark(status: Status) -> tuple[str, str]:
     }[status]
 
 
+def _missing_agreement(data: Any, lang: str) -> str:
+    """Which agreement is missing, in words: verifying province, issuing province, type."""
+    spec = catalogue().get(str(data.get("cert_type")))
+    kind = (spec.name_en if lang == "en" else spec.name_zh) if spec else str(data["cert_type"])
+    verifying, issuing = data.get("verifying", ""), data.get("issuing", "")
+    if lang == "en":
+        return f" Missing agreement: {verifying} recognising {kind} issued in {issuing}."
+    return f"缺少的互认协议：{verifying} 认可 {issuing} 签发的{kind}。"
+
+
 def result_page(report: VerificationReport, lang: str = "zh", switch_href: str = "") -> str:
     lang = _lang(lang)
     t = _TEXT[lang]
@@ -171,6 +182,8 @@ def result_page(report: VerificationReport, lang: str = "zh", switch_href: str =
     for check in report.checks:
         css, mark = _mark(check.status)
         text = message(check.reason, lang) if check.reason else ""
+        if check.reason is ReasonCode.NOT_RECOGNISED and check.data.get("cert_type"):
+            text += _missing_agreement(check.data, lang)
         if check.status is Status.SKIPPED:
             continue
         why = f"{'：' if lang == 'zh' else ': '}{escape(text)}" if text else ""

@@ -1,0 +1,109 @@
+"""``ecert network``: consortium operations on the registry.
+
+    ecert network admit CODE NAME [--verifier-base URL]    the consortium admin admits a province
+    ecert network recognise GD ZJ BUSINESS_LICENCE          GD accepts ZJ's business licences
+    ecert network recognise GD ZJ BUSINESS_LICENCE --withdraw
+    ecert network matrix [--type T]                         who recognises whom, as a table
+
+Every change is a registry transaction signed by the key that may make it, and an event every
+verifier sees on its next sync. Exit 0 done, 1 refused by the registry, 2 usage or node down."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli.site_opts import console, err, open_site
+from cli.workspace import home
+from issuer.site import ProvinceConfig, authority_key, publish_bundle_key
+from ledger.catalogue import catalogue
+from ledger.errors import LedgerError, NodeUnavailable, RegistryRefused
+from ledger.index import RegistryIndex
+
+app = typer.Typer(help="Consortium operations: provinces and recognition agreements.")
+
+
+def _exit_for(exc: LedgerError) -> typer.Exit:
+    err.print(f"[red]{exc}[/]")
+    return typer.Exit(1 if isinstance(exc, RegistryRefused) else 2)
+
+
+@app.command("admit")
+def admit(
+    code: Annotated[str, typer.Argument(help="Province code, e.g. SH.")],
+    name: Annotated[str, typer.Argument(help="Province name, e.g. 上海市.")],
+    verifier_base: Annotated[
+        str, typer.Option(help="Base URL of the province's verifier page.")
+    ] = "",
+) -> None:
+    """Admit a province: its CA, its authority account and its trust-bundle key."""
+    site = open_site()
+    registry = site.registry()
+    try:
+        site.pki.add_province(code, name)
+        authority = site.keys.load_or_create(authority_key(code))
+        registry.chain.fund(authority.address, 10**20)
+        registry.admit_province(site.keys.load("consortium-admin"), code, name, authority.address)
+        publish_bundle_key(site.keys, registry, code)
+    except LedgerError as exc:
+        raise _exit_for(exc) from exc
+    base = verifier_base or f"https://{code.lower()}.verify.ecert.example"
+    network = replace(
+        site.network, provinces=[*site.network.provinces, ProvinceConfig(code, name, base)]
+    )
+    network.save(home() / "network.json")
+    console.print(f"admitted {code} {name}: authority {authority.address}")
+
+
+@app.command("recognise")
+def recognise(
+    verifying: Annotated[str, typer.Argument(help="The province that accepts, e.g. GD.")],
+    issuing: Annotated[str, typer.Argument(help="The province whose certificates, e.g. ZJ.")],
+    cert_type: Annotated[str, typer.Argument(help="Certificate type, e.g. BUSINESS_LICENCE.")],
+    withdraw: Annotated[bool, typer.Option("--withdraw", help="End the agreement.")] = False,
+) -> None:
+    """Set (or withdraw) an agreement: VERIFYING recognises ISSUING's CERT_TYPE certificates."""
+    site = open_site()
+    try:
+        site.registry().set_recognition(
+            site.keys.load(authority_key(verifying)), issuing, cert_type, not withdraw
+        )
+    except LedgerError as exc:
+        raise _exit_for(exc) from exc
+    verb = "no longer recognises" if withdraw else "recognises"
+    console.print(f"{verifying} {verb} {cert_type} from {issuing}")
+
+
+@app.command("matrix")
+def matrix(
+    cert_type: Annotated[
+        list[str] | None, typer.Option("--type", help="Only these types (repeatable).")
+    ] = None,
+) -> None:
+    """The recognition matrix read from the registry: rows verify, columns issue."""
+    site = open_site()
+    registry = site.registry()
+    try:
+        index = RegistryIndex(
+            home() / "network-index.sqlite",
+            registry_address=registry.address,
+            start_block=site.network.deployment.deploy_block,
+        )
+        index.sync(registry)
+    except NodeUnavailable as exc:
+        raise _exit_for(exc) from exc
+    codes = [p.code for p in index.provinces()]
+    agreed = set(index.recognitions())
+    for t in cert_type or sorted(catalogue()):
+        spec = catalogue().get(t)
+        table = Table(title=f"{spec.name_zh if spec else t} / {t}  (行：核验省 · 列：签发省)")
+        table.add_column("verifying ↓ / issuing →")
+        for code in codes:
+            table.add_column(code, justify="center")
+        for v in codes:
+            cells = ["本省" if v == i else ("✔" if (v, i, t) in agreed else "✘") for i in codes]
+            table.add_row(v, *cells)
+        console.print(table)
