@@ -609,6 +609,11 @@ class RegistryIndex:
                 self._set_meta(key, meta[key])
             self._set_meta("synced_at", synced_at.isoformat())
 
+    def block_hash(self) -> str | None:
+        """Hex hash of the last indexed block (what other nodes are asked to confirm)."""
+        row = self._one("SELECT value FROM meta WHERE key = 'last_block_hash'", ())
+        return None if row is None else str(row[0])
+
     def chain_id(self) -> int | None:
         """The chain id of the node this index last synced from (``None`` before any sync)."""
         row = self._one("SELECT value FROM meta WHERE key = 'chain_id'", ())

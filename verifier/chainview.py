@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ledger.chain import Chain
 from ledger.errors import LedgerError, NodeUnavailable
 from ledger.index import Freshness, RegistryIndex
 from ledger.records import Anchor, Issuer, Province, Revocation, SealCertificate
@@ -49,9 +50,20 @@ class ChainView:
         sync_interval: float = 2.0,
         max_stale: float = 300.0,
         bundles: BundleStore | None = None,
+        witnesses: Sequence[Chain] = (),
+        read_quorum: int = 1,
+        max_lag_blocks: int = 2,
     ) -> None:
         self.index = index
         self.bundles = bundles
+        self.witnesses = list(witnesses)
+        """Other provinces' nodes that must confirm what the index read (quorum reads)."""
+        self.read_quorum = read_quorum
+        """How many nodes, the primary included, must agree on the indexed block."""
+        self.max_lag_blocks = max_lag_blocks
+        """A witness this many blocks ahead of the primary means the primary is missing blocks."""
+        self.disagreement: str | None = None
+        """Why the nodes do not agree on what was read (then nothing is answered from it)."""
         self.registry = registry
         self.sync_interval = sync_interval
         self.max_stale = max_stale
@@ -75,7 +87,9 @@ class ChainView:
         age = fresh.age_seconds()
         source = _Source("index", self.index, fresh)
         live_ok = age is not None and (self.node_up or age <= self.max_stale)
-        if not live_ok:
+        if self.disagreement is not None:
+            source = _Source("none", self.index, fresh)  # report it; answer from neither side
+        elif not live_ok:
             offline = self.bundles.current() if self.bundles is not None else None
             if offline is not None:
                 source = _Source("bundle", offline, offline.freshness())
@@ -152,8 +166,47 @@ class ChainView:
                 self.node_up = True
             except (NodeUnavailable, LedgerError):
                 self.node_up = False
+            if self.node_up and self.witnesses:
+                self.disagreement = self._cross_check()
             self._snapshot = None
             return self.node_up
+
+    def _cross_check(self) -> str | None:
+        """Ask the witness nodes for the block the index is at: the read stands only if at
+        least ``read_quorum`` nodes (the primary counts as one) have that very block hash.
+        A node that is behind, down, or on another chain does not confirm; the disagreement
+        is reported, never resolved by picking a side."""
+        fresh = self.index.freshness()
+        meta_hash = self.index.block_hash()
+        if fresh.block < 0 or meta_hash is None:
+            return None
+        confirmed, views = 1, []
+        for witness in self.witnesses:
+            try:
+                head = witness.block_number()
+                if head < fresh.block:
+                    views.append(f"{witness.description}: behind block {fresh.block}")
+                    continue
+                if head > fresh.block + self.max_lag_blocks:
+                    views.append(
+                        f"{witness.description}: at block {head}, the primary only at "
+                        f"{fresh.block} (missing blocks?)"
+                    )
+                    continue
+                seen = bytes(witness.block(fresh.block)["hash"]).hex()
+            except (NodeUnavailable, LedgerError) as exc:
+                views.append(f"{witness.description}: unreachable ({exc})")
+                continue
+            if seen == meta_hash:
+                confirmed += 1
+            else:
+                views.append(f"{witness.description}: block {fresh.block} is 0x{seen[:16]}…")
+        if confirmed >= self.read_quorum:
+            return None
+        return (
+            f"{confirmed} of {1 + len(self.witnesses)} nodes confirm block {fresh.block} "
+            f"(0x{meta_hash[:16]}…), {self.read_quorum} needed; " + "; ".join(views)
+        )
 
     def age(self) -> float | None:
         return self._source().fresh.age_seconds()
@@ -179,6 +232,7 @@ class ChainView:
             "node": "up" if self.node_up else "down",
             "source": "bundle" if source.kind == "bundle" else "index",
             "offline": source.kind == "bundle",
+            "disagreement": self.disagreement,
         }
 
     def anchor_of(self, root: bytes, *, local_only: bool = False) -> Anchor | None:

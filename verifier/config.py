@@ -37,6 +37,12 @@ class VerifierConfig:
     index_dir: str = ""
     """Folder for the registry index (default: next to this file)."""
     max_stale_seconds: float = 300.0
+    witness_rpc_urls: list[str] = field(default_factory=list)
+    """Other provinces' nodes that must confirm what is read from ``rpc_url``."""
+    read_quorum: int = 0
+    """Nodes (``rpc_url`` included) that must agree; 0 means all of them."""
+    max_lag_blocks: int = 2
+    """A witness further ahead than this means the primary node is missing blocks."""
     trust_bundles: list[str] = field(default_factory=list)
     """Where to fetch signed trust bundles: peer verifiers' ``…/api/v1/bundle`` or files."""
     bundle_quorum: str = "2/3"
@@ -98,7 +104,19 @@ def build_verifier(
         quorum=quorum,
         max_age=config.bundle_max_age_days * 86_400,
     )
-    chain = ChainView(index, registry, max_stale=config.max_stale_seconds, bundles=bundles)
+    witnesses = [Chain.connect(url, timeout=3.0) for url in config.witness_rpc_urls]
+    quorum_reads = config.read_quorum or 1 + len(witnesses)
+    if not 1 <= quorum_reads <= 1 + len(witnesses):
+        raise LedgerError(f"read_quorum must be between 1 and {1 + len(witnesses)}")
+    chain = ChainView(
+        index,
+        registry,
+        max_stale=config.max_stale_seconds,
+        bundles=bundles,
+        witnesses=witnesses,
+        read_quorum=quorum_reads,
+        max_lag_blocks=config.max_lag_blocks,
+    )
     chain.refresh(force=True)
     bundles.refresh()
     roots_path = Path(config.trust_roots)

@@ -346,7 +346,12 @@ class Verifier:
 
     def _qr_signature(self, payload: QrPayload) -> Check:
         if not self.chain.usable():
-            return Check("qr.signature", Status.ERROR, ReasonCode.CHAIN_UNAVAILABLE)
+            reason = (
+                ReasonCode.NODES_DISAGREE
+                if self.chain.disagreement
+                else ReasonCode.CHAIN_UNAVAILABLE
+            )
+            return Check("qr.signature", Status.ERROR, reason, detail=self.chain.disagreement or "")
         try:
             signer = payload.signer()
         except QrPayloadError as exc:
@@ -396,12 +401,14 @@ class Verifier:
     ) -> list[Check]:
         if not self.chain.usable():
             freshness = self.chain.freshness()
+            disagreement = self.chain.disagreement
             return [
                 Check(
                     n,
                     Status.ERROR,
-                    ReasonCode.CHAIN_UNAVAILABLE,
-                    detail=f"node {freshness['node']}, data age {freshness['age_seconds']} s",
+                    ReasonCode.NODES_DISAGREE if disagreement else ReasonCode.CHAIN_UNAVAILABLE,
+                    detail=disagreement
+                    or f"node {freshness['node']}, data age {freshness['age_seconds']} s",
                 )
                 for n in REGISTRY_CHECKS
             ]

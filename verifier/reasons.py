@@ -40,6 +40,7 @@ class ReasonCode(StrEnum):
     NOT_RECOGNISED = "NOT_RECOGNISED"
     # could not check
     CHAIN_UNAVAILABLE = "CHAIN_UNAVAILABLE"
+    NODES_DISAGREE = "NODES_DISAGREE"
     PROOF_UNAVAILABLE = "PROOF_UNAVAILABLE"
     TRUST_LIST_MISSING = "TRUST_LIST_MISSING"
     NOT_APPLICABLE = "NOT_APPLICABLE"
@@ -123,6 +124,10 @@ _MESSAGES: dict[ReasonCode, tuple[str, str]] = {
     ReasonCode.NOT_RECOGNISED: (
         "本省尚未与签发省份就此类证照达成互认。",
         "This province has no recognition agreement for this type with the issuing province.",
+    ),
+    ReasonCode.NODES_DISAGREE: (
+        "各省区块链节点数据不一致，暂无法确认，请稍后再试。",
+        "The provinces' ledger nodes disagree on the registry data; cannot confirm for now.",
     ),
     ReasonCode.CHAIN_UNAVAILABLE: (
         "暂时无法查询区块链，请稍后再试。",
