@@ -184,10 +184,12 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "GB 32100 check character" in out  # the mistyped record was named and refused
     assert "SUPERSEDED" in out
     assert "audit log: 5 entries, intact" in out
+    assert "signed by GD, JS, ZJ" in out  # the trust bundle
+    assert "certificate VALID — offline, data as of block" in out
     demo = tmp_path / "demo"
     assert len(list((demo / "out").glob("*.pdf"))) == 12
     assert len(list((demo / "out").glob("*-qr.png"))) == 12
-    assert len(list((demo / "keys").glob("*.json"))) == 8
+    assert len(list((demo / "keys").glob("*.json"))) == 11  # 8 chain keys, 3 BLS bundle keys
     assert (demo / "pki" / "root.cert.pem").exists()
     missing = _ecert(
         "demo",
