@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from cli.site_opts import console, err, open_site
+from cli.site_opts import console, err, open_site, synced_index
 from cli.workspace import home
 from issuer.site import bundle_secret, publish_bundle_key
 from ledger import bls
@@ -31,7 +31,6 @@ from ledger.bundle import (
     verify_bundle,
 )
 from ledger.errors import LedgerError
-from ledger.index import RegistryIndex
 from verifier.config import VerifierConfig, build_verifier
 
 app = typer.Typer(help="Signed trust bundles for offline verification.", no_args_is_help=True)
@@ -67,15 +66,8 @@ def build(
     out: Annotated[Path, typer.Option(help="Unsigned bundle to write.")] = Path("bundle.json"),
 ) -> None:
     """Snapshot the registry (synced from the node) at its latest block, unsigned."""
-    site = open_site()
-    registry = site.registry()
     try:
-        index = RegistryIndex(
-            home() / "bundle-index.sqlite",
-            registry_address=registry.address,
-            start_block=site.network.deployment.deploy_block,
-        )
-        index.sync(registry)
+        index, registry = synced_index(open_site(), "bundle-index")
         bundle = TrustBundle.from_index(index, registry.chain.chain_id)
     except LedgerError as exc:
         raise _fail(str(exc)) from exc

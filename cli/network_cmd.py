@@ -1,5 +1,6 @@
 """``ecert network``: consortium operations on the registry.
 
+    ecert network init --province ZJ:浙江省 --province GD:广东省 [--rpc URL]
     ecert network admit CODE NAME [--verifier-base URL]    the consortium admin admits a province
     ecert network recognise GD ZJ BUSINESS_LICENCE          GD accepts ZJ's business licences
     ecert network recognise GD ZJ BUSINESS_LICENCE --withdraw
@@ -16,12 +17,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.site_opts import console, err, open_site
+from cli.site_opts import console, err, open_site, synced_index
 from cli.workspace import home
-from issuer.site import ProvinceConfig, authority_key, publish_bundle_key
+from issuer.site import ProvinceConfig, authority_key, bootstrap_network, publish_bundle_key
 from ledger.catalogue import catalogue
-from ledger.errors import LedgerError, NodeUnavailable, RegistryRefused
-from ledger.index import RegistryIndex
+from ledger.chain import Chain
+from ledger.errors import LedgerError, RegistryRefused
+from ledger.keys import password_from_env
 
 app = typer.Typer(help="Consortium operations: provinces and recognition agreements.")
 
@@ -29,6 +31,33 @@ app = typer.Typer(help="Consortium operations: provinces and recognition agreeme
 def _exit_for(exc: LedgerError) -> typer.Exit:
     err.print(f"[red]{exc}[/]")
     return typer.Exit(1 if isinstance(exc, RegistryRefused) else 2)
+
+
+@app.command("init")
+def init(
+    province: Annotated[
+        list[str], typer.Option("--province", help="CODE:NAME, e.g. ZJ:浙江省 (repeatable).")
+    ],
+    rpc: Annotated[str, typer.Option(help="The chain node.")] = "http://127.0.0.1:8545",
+) -> None:
+    """Create a consortium of these provinces on the chain: national root CA, a CA, authority
+    account and trust-bundle key per province, and the registry contract."""
+    if (home() / "network.json").exists():
+        raise _exit_for(LedgerError(f"{home() / 'network.json'} exists: a network is set up"))
+    provinces = []
+    for entry in province:
+        code, _, name = entry.partition(":")
+        if not code or not name:
+            raise _exit_for(LedgerError(f"--province {entry!r}: write CODE:NAME"))
+        provinces.append(ProvinceConfig(code, name, f"https://{code.lower()}.verify.ecert.example"))
+    try:
+        config = bootstrap_network(home(), password_from_env(), Chain.connect(rpc), provinces, [])
+    except LedgerError as exc:
+        raise _exit_for(exc) from exc
+    console.print(
+        f"consortium of {', '.join(p.code for p in provinces)}: registry "
+        f"{config.deployment.registry_address} on {rpc}"
+    )
 
 
 @app.command("admit")
@@ -84,16 +113,9 @@ def matrix(
     ] = None,
 ) -> None:
     """The recognition matrix read from the registry: rows verify, columns issue."""
-    site = open_site()
-    registry = site.registry()
     try:
-        index = RegistryIndex(
-            home() / "network-index.sqlite",
-            registry_address=registry.address,
-            start_block=site.network.deployment.deploy_block,
-        )
-        index.sync(registry)
-    except NodeUnavailable as exc:
+        index, _registry = synced_index(open_site(), "network-index")
+    except LedgerError as exc:
         raise _exit_for(exc) from exc
     codes = [p.code for p in index.provinces()]
     agreed = set(index.recognitions())

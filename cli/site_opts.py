@@ -13,7 +13,9 @@ from cli.workspace import home
 from issuer.site import Site
 from issuer.store import open_store
 from ledger.errors import LedgerError
+from ledger.index import RegistryIndex
 from ledger.keys import password_from_env
+from ledger.registry import Registry
 
 console = Console()
 err = Console(stderr=True)
@@ -33,3 +35,16 @@ def store_url() -> str:
 
 def open_sessions() -> sessionmaker[Session]:
     return open_store(store_url())
+
+
+def synced_index(site: Site, name: str) -> tuple[RegistryIndex, Registry]:
+    """The site's registry index ``$ECERT_HOME/<name>.sqlite``, synced from the node now
+    (raises ``LedgerError``/``NodeUnavailable`` if the node cannot be read)."""
+    registry = site.registry()
+    index = RegistryIndex(
+        home() / f"{name}.sqlite",
+        registry_address=registry.address,
+        start_block=site.network.deployment.deploy_block,
+    )
+    index.sync(registry)
+    return index, registry
