@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import bundle_cmd, chain_cmd, demo, issuer_cmd, network_cmd, verifier_cmd
+from cli import bundle_cmd, chain_cmd, demo, issuer_cmd, network_cmd, verifier_cmd, wallet_cmd
 
 app = typer.Typer(
     name="ecert",
@@ -27,6 +27,7 @@ app.add_typer(issuer_cmd.serve_app, name="serve")
 app.command(name="verify")(verifier_cmd.verify)
 app.add_typer(bundle_cmd.app, name="bundle")
 app.add_typer(network_cmd.app, name="network")
+app.add_typer(wallet_cmd.app, name="wallet")
 
 if __name__ == "__main__":
     app()

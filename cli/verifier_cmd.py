@@ -63,6 +63,14 @@ def _open(config: Path | None, region: str | None) -> Verifier:
         raise typer.Exit(2) from exc
 
 
+def _is_file(path: Path) -> bool:
+    """Whether TARGET names a file (a long QR or presentation text is not a path)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def _render(report: VerificationReport, lang: str) -> None:
     colour = {"VALID": "green", "INVALID": "red"}.get(report.verdict.value, "yellow")
     words = {
@@ -107,7 +115,7 @@ def verify(
     """Verify a certificate; exit 0 valid, 1 invalid, 2 could not confirm."""
     verifier = _open(config, region)
     path = Path(target)
-    if path.is_file():
+    if _is_file(path):
         data = path.read_bytes()
         report = (
             verifier.verify_pdf(data)

@@ -41,6 +41,12 @@ class CertificateIn(BaseModel):
     cert_type: str = Field(min_length=1, max_length=16, examples=["BUSINESS_LICENCE"])
     claims: dict[str, str] = Field(description="Field values by catalogue key.")
     valid_until: date | None = None
+    holder_key: str | None = Field(
+        default=None,
+        pattern=r"^0x[0-9a-fA-F]{40}$",
+        description="The holder's account (ecert wallet new), committed so they can present "
+        "chosen fields later.",
+    )
 
 
 class SubmitIn(BaseModel):
@@ -138,7 +144,8 @@ async def submit(body: SubmitIn, who: CallerDep, pipeline: PipelineDep) -> Submi
             status.HTTP_403_FORBIDDEN, f"token not allowed to issue {', '.join(outside)}"
         )
     subs = [
-        Submission(c.reference, c.cert_type, c.claims, c.valid_until) for c in body.certificates
+        Submission(c.reference, c.cert_type, c.claims, c.valid_until, c.holder_key)
+        for c in body.certificates
     ]
     try:
         results = await run_in_threadpool(pipeline.submit, who.issuer_id, subs, actor=who.actor)

@@ -40,6 +40,7 @@ from ledger.catalogue import ClaimsInvalid, FieldError, catalogue, validate
 from ledger.codes import RevocationReason
 from ledger.errors import LedgerError, NodeUnavailable, RegistryRefused, TransactionRejected
 from ledger.merkle import MerkleTree
+from ledger.presentation import HOLDER_CLAIM, PresentationError, holder_claim_value
 from ledger.proofrecord import ProofRecord
 from ledger.registry import Registry
 
@@ -62,6 +63,9 @@ class Submission:
     cert_type: str
     record: Mapping[str, object]
     valid_until: date | None = None
+    holder_key: str | None = None
+    """The holder's account (``ecert wallet new``), committed as the ``holder_key`` claim so
+    the holder can later present chosen fields; an address, no personal data."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,13 @@ class Pipeline:
             try:
                 claims = validate(sub.cert_type, sub.record)
                 self._check_validity(sub)
+                if sub.holder_key:
+                    try:
+                        claims[HOLDER_CLAIM] = holder_claim_value(sub.holder_key)
+                    except PresentationError as exc:
+                        raise ClaimsInvalid(
+                            sub.cert_type, [FieldError(HOLDER_CLAIM, str(exc))]
+                        ) from exc
             except ClaimsInvalid as invalid:
                 results.append(SubmitResult(sub.reference, None, None, invalid.errors))
                 continue

@@ -19,6 +19,7 @@ from ledger.registry import Registry
 from verifier.bundles import BundleStore
 from verifier.chainview import ChainView
 from verifier.engine import Verifier
+from verifier.nonces import NonceBook
 from verifier.proofs import ProofDirectory
 
 __all__ = ["VerifierConfig", "build_verifier", "load_trust_roots"]
@@ -125,4 +126,5 @@ def build_verifier(
         k: (v if v.startswith(("http://", "https://")) or Path(v).is_absolute() else str(base / v))
         for k, v in config.proof_directories.items()
     }
-    return Verifier(region, chain, ProofDirectory(directories), roots)
+    nonces = NonceBook(index_dir / "verifier-nonces.sqlite")
+    return Verifier(region, chain, ProofDirectory(directories), roots, nonces)

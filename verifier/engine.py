@@ -25,17 +25,19 @@ from ledger.digest import certificate_fingerprint
 from ledger.errors import LedgerError, MerkleError, NodeUnavailable
 from ledger.leaf import CertificateLeaf, hash_encoded_leaf
 from ledger.merkle import verify_proof
+from ledger.presentation import HOLDER_CLAIM, Presentation, PresentationError, is_presentation
 from ledger.proofrecord import ProofRecord
 from ledger.qrpayload import QrPayload, QrPayloadError, decode_qr_text
 from verifier.chainview import ChainView
 from verifier.document import EmbeddedClaims, decode_qr_image, page_qr_text, read_embedded_claims
 from verifier.errors import WouldBlock
+from verifier.nonces import NonceBook, NonceState
 from verifier.proofs import ProofDirectory, ProofUnavailable
 from verifier.reasons import ReasonCode
 from verifier.result import Check, Status, VerificationReport
 from verifier.sealcheck import seal_checks
 
-__all__ = ["Verifier"]
+__all__ = ["MAX_PRESENTATION_TTL_S", "Verifier"]
 
 MAX_PDF_BYTES = 10 * 1024 * 1024
 REGISTRY_CHECKS = (
@@ -47,6 +49,7 @@ REGISTRY_CHECKS = (
     "recognition",
 )
 MAX_IMAGE_BYTES = 15 * 1024 * 1024
+MAX_PRESENTATION_TTL_S = 15 * 60.0
 
 
 def _skipped(name: str, why: str) -> Check:
@@ -83,11 +86,13 @@ class Verifier:
         chain: ChainView,
         proofs: ProofDirectory,
         trust_roots: Sequence[asn1_x509.Certificate],
+        nonces: NonceBook | None = None,
     ) -> None:
         self.region = region
         self.chain = chain
         self.proofs = proofs
         self.trust_roots = list(trust_roots)
+        self.nonces = nonces or NonceBook()
 
     # ================================================================== inputs
 
@@ -159,7 +164,10 @@ class Verifier:
         local_only: bool = False,
     ) -> VerificationReport:
         """``local_only``: answer only from memory, the index and local files, raising
-        ``WouldBlock`` where the network would be needed (so an event loop may call it)."""
+        ``WouldBlock`` where the network would be needed (so an event loop may call it).
+        A holder's presentation (``ECP1.…``) is verified as one."""
+        if is_presentation(text):
+            return self.verify_presentation(text, now=now, local_only=local_only)
         try:
             payload = decode_qr_text(text)
         except QrPayloadError as exc:
@@ -184,6 +192,117 @@ class Verifier:
         checks.append(self._qr_signature(payload))
         checks += self._registry_checks(subject, now, from_document=False, local_only=local_only)
         return self._report(checks, input_kind, self._describe(subject))
+
+    def verify_presentation(
+        self, text: str, *, now: datetime | None = None, local_only: bool = False
+    ) -> VerificationReport:
+        """A holder's presentation: expiry, holder signature, each shown field against the
+        claims commitment, the certificate against the chain (from the proof it carries — no
+        directory is asked, so nobody learns where it was shown), then its nonce, used once."""
+        now = now or datetime.now(UTC)
+        try:
+            shown = Presentation.decode(text)
+        except PresentationError as exc:
+            malformed = Check(
+                "presentation.read",
+                Status.INVALID,
+                ReasonCode.PRESENTATION_MALFORMED,
+                detail=str(exc),
+            )
+            return self._report([malformed], "presentation", {})
+        record = shown.record
+        checks = [
+            Check("presentation.read", Status.VALID),
+            _skipped("seal.present", "a presentation carries no document"),
+            self._presentation_time(shown, now),
+        ]
+        foreign = [c.key for c in shown.claims if not c.verify(record.claims_commitment)]
+        checks.append(
+            Check(
+                "presentation.claims",
+                Status.INVALID,
+                ReasonCode.CLAIM_NOT_IN_CERTIFICATE,
+                detail=", ".join(foreign),
+            )
+            if foreign
+            else Check("presentation.claims", Status.VALID)
+        )
+        checks.append(self._holder(shown, foreign))
+        subject = _Subject(
+            record.issuer_id,
+            record.cert_type,
+            record.certificate_id,
+            record.claims_commitment,
+            record.document_digest,
+            record.valid_from,
+            record.valid_until,
+        )
+        checks += self._registry_checks(
+            subject, now, from_document=False, local_only=local_only, record=record
+        )
+        checks.append(self._nonce(shown))  # last: a retry after WouldBlock must not burn it
+        description = self._describe(subject)
+        description["fields"] = self._fields(
+            record.cert_type, {c.key: c.value for c in shown.claims if c.key != HOLDER_CLAIM}
+        )
+        description["presentation"] = {
+            "expires_at": shown.expires_at.isoformat(),
+            "seconds_left": max(0, int((shown.expires_at - now).total_seconds())),
+            "disclosed": [c.key for c in shown.claims if c.key != HOLDER_CLAIM],
+        }
+        return self._report(checks, "presentation", description)
+
+    @staticmethod
+    def _presentation_time(shown: Presentation, now: datetime) -> Check:
+        left = (shown.expires_at - now).total_seconds()
+        if left < 0:
+            return Check(
+                "presentation.fresh",
+                Status.INVALID,
+                ReasonCode.PRESENTATION_EXPIRED,
+                detail=f"expired {int(-left)} s ago",
+            )
+        if left > MAX_PRESENTATION_TTL_S:
+            return Check(
+                "presentation.fresh",
+                Status.INVALID,
+                ReasonCode.PRESENTATION_TOO_LONG,
+                detail=f"valid for {int(left)} s; at most {int(MAX_PRESENTATION_TTL_S)} s",
+            )
+        return Check("presentation.fresh", Status.VALID, data={"seconds_left": int(left)})
+
+    @staticmethod
+    def _holder(shown: Presentation, foreign: list[str]) -> Check:
+        holder = shown.holder_claim()
+        if holder is None:
+            return Check("presentation.holder", Status.INVALID, ReasonCode.HOLDER_NOT_BOUND)
+        try:
+            signer = shown.signer()
+        except PresentationError as exc:
+            return Check(
+                "presentation.holder", Status.INVALID, ReasonCode.HOLDER_MISMATCH, detail=str(exc)
+            )
+        if HOLDER_CLAIM in foreign or signer != holder.value:
+            return Check(
+                "presentation.holder",
+                Status.INVALID,
+                ReasonCode.HOLDER_MISMATCH,
+                detail=f"signed by {signer}",
+            )
+        return Check("presentation.holder", Status.VALID, data={"holder": signer})
+
+    def _nonce(self, shown: Presentation) -> Check:
+        if not shown.nonce:
+            return _skipped("presentation.nonce", "no nonce: only the expiry limits reuse")
+        state = self.nonces.consume(shown.nonce)
+        if state is NonceState.FRESH:
+            return Check("presentation.nonce", Status.VALID)
+        reason = (
+            ReasonCode.PRESENTATION_REPLAYED
+            if state is NonceState.REPLAYED
+            else ReasonCode.NONCE_UNKNOWN
+        )
+        return Check("presentation.nonce", Status.INVALID, reason)
 
     def verify_id(
         self, issuer_id: str, certificate_id: str, *, now: datetime | None = None
@@ -374,10 +493,11 @@ class Verifier:
         *,
         from_document: bool,
         local_only: bool = False,
+        record: ProofRecord | None = None,
     ) -> list[Check]:
         try:
             return self._registry_checks_unguarded(
-                subject, now or datetime.now(UTC), from_document, local_only
+                subject, now or datetime.now(UTC), from_document, local_only, record
             )
         except WouldBlock:
             raise
@@ -397,7 +517,12 @@ class Verifier:
             ]
 
     def _registry_checks_unguarded(
-        self, subject: _Subject, now: datetime, from_document: bool, local_only: bool
+        self,
+        subject: _Subject,
+        now: datetime,
+        from_document: bool,
+        local_only: bool,
+        carried: ProofRecord | None,
     ) -> list[Check]:
         if not self.chain.usable():
             freshness = self.chain.freshness()
@@ -424,7 +549,7 @@ class Verifier:
             ]
         checks: list[Check] = []
         try:
-            record = self.proofs.fetch(
+            record = carried or self.proofs.fetch(
                 issuer.province, subject.issuer_id, subject.certificate_id, local_only=local_only
             )
         except ProofUnavailable as exc:

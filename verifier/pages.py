@@ -38,6 +38,8 @@ _TEXT = {
         "node_down": "（区块链节点暂不可达，使用本地数据）",
         "offline": "离线核验：使用各省共同签署的信任包，数据截至区块",
         "region": "核验地",
+        "shown": "持证人本次只出示了以上信息，出示码剩余有效时间",
+        "seconds": "秒",
     },
     "en": {
         "title": "Certificate verification",
@@ -65,6 +67,8 @@ _TEXT = {
         "node_down": " (ledger node unreachable: local data)",
         "offline": "Offline: answered from the provinces' signed trust bundle, data as of block",
         "region": "Verified in",
+        "shown": "The holder chose to show only the fields above; this presentation expires in",
+        "seconds": "s",
     },
 }
 
@@ -177,6 +181,12 @@ def result_page(report: VerificationReport, lang: str = "zh", switch_href: str =
                 f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in rows
             )
             + "</table>"
+        )
+    shown = cert.get("presentation")
+    if shown:
+        parts.append(
+            f'<p id="presentation" class="small">{escape(t["shown"])} '
+            f"{int(shown.get('seconds_left', 0))} {escape(t['seconds'])}</p>"
         )
     items = []
     for check in report.checks:

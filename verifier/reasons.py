@@ -39,6 +39,16 @@ class ReasonCode(StrEnum):
     NOT_YET_VALID = "NOT_YET_VALID"
     NOT_RECOGNISED = "NOT_RECOGNISED"
     # could not check
+    # holder presentations
+    PRESENTATION_MALFORMED = "PRESENTATION_MALFORMED"
+    PRESENTATION_EXPIRED = "PRESENTATION_EXPIRED"
+    PRESENTATION_TOO_LONG = "PRESENTATION_TOO_LONG"
+    PRESENTATION_REPLAYED = "PRESENTATION_REPLAYED"
+    NONCE_UNKNOWN = "NONCE_UNKNOWN"
+    HOLDER_NOT_BOUND = "HOLDER_NOT_BOUND"
+    HOLDER_MISMATCH = "HOLDER_MISMATCH"
+    CLAIM_NOT_IN_CERTIFICATE = "CLAIM_NOT_IN_CERTIFICATE"
+    # could not check
     CHAIN_UNAVAILABLE = "CHAIN_UNAVAILABLE"
     NODES_DISAGREE = "NODES_DISAGREE"
     PROOF_UNAVAILABLE = "PROOF_UNAVAILABLE"
@@ -125,6 +135,38 @@ _MESSAGES: dict[ReasonCode, tuple[str, str]] = {
         "本省尚未与签发省份就此类证照达成互认。",
         "This province has no recognition agreement for this type with the issuing province.",
     ),
+    ReasonCode.PRESENTATION_MALFORMED: (
+        "出示码无法识读或不完整。",
+        "The presentation code is unreadable or incomplete.",
+    ),
+    ReasonCode.PRESENTATION_EXPIRED: (
+        "出示码已过期，请持证人重新出示。",
+        "The presentation has expired; ask the holder to show a new one.",
+    ),
+    ReasonCode.PRESENTATION_TOO_LONG: (
+        "出示码有效期过长，不予接受。",
+        "The presentation is valid for too long to be accepted.",
+    ),
+    ReasonCode.PRESENTATION_REPLAYED: (
+        "该出示码已被使用过（可能是截图重放）。",
+        "This presentation was already used (a replayed screenshot?).",
+    ),
+    ReasonCode.NONCE_UNKNOWN: (
+        "出示码中的核验码不是本核验点发出的，或已过期。",
+        "The presentation's nonce was not issued here, or has expired.",
+    ),
+    ReasonCode.HOLDER_NOT_BOUND: (
+        "该证照签发时未绑定持证人密钥，不能由持证人出示。",
+        "This certificate was issued without a holder key and cannot be presented.",
+    ),
+    ReasonCode.HOLDER_MISMATCH: (
+        "出示人不是该证照登记的持证人。",
+        "The presentation was not signed by the certificate's holder.",
+    ),
+    ReasonCode.CLAIM_NOT_IN_CERTIFICATE: (
+        "出示的信息与证照不符（被改动或来自其他证照）。",
+        "A shown field does not belong to this certificate (altered or from another one).",
+    ),
     ReasonCode.NODES_DISAGREE: (
         "各省区块链节点数据不一致，暂无法确认，请稍后再试。",
         "The provinces' ledger nodes disagree on the registry data; cannot confirm for now.",
@@ -169,6 +211,11 @@ _CHECK_LABELS = {
     "status.not_revoked": ("未被撤销", "Not revoked"),
     "status.validity": ("在有效期内", "Within its validity period"),
     "recognition": ("本省认可该省签发的此类证照", "Recognised in this province"),
+    "presentation.read": ("出示码可识读", "Presentation readable"),
+    "presentation.fresh": ("出示码在有效时间内", "Presentation not expired"),
+    "presentation.claims": ("出示信息属于该证照", "Shown fields belong to the certificate"),
+    "presentation.holder": ("由持证人本人出示", "Shown by the certificate's holder"),
+    "presentation.nonce": ("出示码未被重复使用", "Presentation not replayed"),
 }
 
 

@@ -48,6 +48,9 @@ class VerifyJson(BaseModel):
     qr_text: str | None = Field(
         default=None, max_length=1000, description="The QR code's text (URL or bare payload)."
     )
+    presentation: str | None = Field(
+        default=None, max_length=4000, description="A holder's presentation (ECP1.…)."
+    )
     issuer_id: str | None = Field(default=None, max_length=32)
     certificate_id: str | None = Field(default=None, max_length=40)
 
@@ -66,7 +69,7 @@ class VerifyAnswer(BaseModel):
     registry data was."""
 
     verdict: Literal["VALID", "INVALID", "INDETERMINATE"]
-    input: Literal["pdf", "image", "qr", "id"]
+    input: Literal["pdf", "image", "qr", "id", "presentation"]
     region: str
     certificate: dict[str, Any]
     checks: list[CheckOut]
@@ -266,8 +269,8 @@ async def verify_api(request: Request, lang: Lang = "zh") -> Response:
             body = VerifyJson.model_validate_json(await request.body())
         except ValueError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid JSON body") from exc
-        if body.qr_text:
-            text = body.qr_text
+        if body.qr_text or body.presentation:
+            text = body.presentation or body.qr_text or ""
             report = await _qr(verifier, metrics, text)
         elif body.issuer_id and body.certificate_id:
             issuer_id, number = body.issuer_id, body.certificate_id
@@ -297,6 +300,19 @@ async def qr_page(
     report = await _qr(verifier, metrics, payload)
     switch = f"/v/{payload}?lang={'zh' if lang == 'en' else 'en'}"
     return HTMLResponse(result_page(report, lang, switch))
+
+
+class NonceOut(BaseModel):
+    nonce: str = Field(description="Hex; put it in the presentation (ecert wallet present).")
+    expires_at: float = Field(description="Unix time after which it is refused.")
+
+
+@router.post("/api/v1/nonce", tags=["verify"], response_model=NonceOut)
+async def nonce(verifier: VerifierDep) -> NonceOut:
+    """A fresh nonce for a holder's presentation: it is accepted once, within ten minutes, so a
+    screenshot of the presentation cannot be used again."""
+    value, expires = verifier.nonces.issue()
+    return NonceOut(nonce=value.hex(), expires_at=expires)
 
 
 @router.get("/", response_class=HTMLResponse, tags=["pages"])

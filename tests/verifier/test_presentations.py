@@ -1,0 +1,299 @@
+"""Citizen presentations end to end on a real anvil node: a certificate issued with a holder key,
+two of its fields shown as a signed, expiring QR, verified VALID through the engine, the API,
+the page and the CLI showing only those two fields; every bad case INVALID with its reason;
+and what a presentation reveals (nothing undisclosed) and whom it contacts (nobody but the
+chain index)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import random
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import qrcode
+import zxingcpp
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from issuer.pipeline import Submission
+from issuer.samples import sample_record
+from ledger.claims import DisclosedClaim
+from ledger.keccak import keccak256
+from ledger.presentation import HOLDER_CLAIM, Presentation, build_presentation
+from ledger.proofrecord import ProofRecord
+from tests.integration.servers import ServiceProcess
+from tests.verifier.conftest import ZJ_MARKET, Network
+from verifier.config import VerifierConfig, build_verifier
+from verifier.document import read_embedded_claims
+from verifier.reasons import ReasonCode
+from verifier.result import Verdict, VerificationReport
+
+pytestmark = pytest.mark.anvil
+
+SHOWN = ["name", "uscc"]
+
+
+class Held:
+    """A certificate in a holder's wallet: the PDF, its proof record and the holder key."""
+
+    def __init__(self, network: Network, reference: str, holder: LocalAccount) -> None:
+        until = (datetime.now(UTC) + timedelta(days=200)).date()
+        record = sample_record("BUSINESS_LICENCE", random.Random(reference))
+        (result,) = network.pipeline.submit(
+            ZJ_MARKET,
+            [Submission(reference, "BUSINESS_LICENCE", record, until, holder.address)],
+        )
+        assert result.accepted, result.errors
+        self.number = result.certificate_id or ""
+        network.pipeline.seal_pending()
+        network.pipeline.close_batches(force=True)
+        network.pipeline.anchor_pending()
+        self.holder = holder
+        self.pdf = network.pdf(self.number)
+        self.proof_json = network.pipeline.public_proof(ZJ_MARKET, self.number)
+        self.record = ProofRecord.from_json(self.proof_json)
+        embedded = read_embedded_claims(PdfFileReader(io.BytesIO(self.pdf), strict=False))
+        assert embedded is not None
+        self.claims = embedded.claims
+        self.secret = bytes.fromhex(str(embedded.raw["claims_secret"]))
+
+    def present(
+        self, fields: list[str], *, ttl: float = 300, nonce: bytes = b"", by: Any = None
+    ) -> Presentation:
+        return build_presentation(
+            self.record,
+            self.claims,
+            self.secret,
+            fields,
+            by or self.holder,
+            expires_at=datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=ttl),
+            nonce=nonce,
+        )
+
+
+@pytest.fixture(scope="module")
+def held(network: Network) -> tuple[Held, Held]:
+    return (
+        Held(network, "holder-a", Account.create()),
+        Held(network, "holder-b", Account.create()),
+    )
+
+
+def _reasons(report: VerificationReport) -> set[ReasonCode]:
+    return {c.reason for c in report.failures() if c.reason}
+
+
+def test_two_fields_verify_valid_everywhere_showing_only_those_fields(
+    network: Network, service: ServiceProcess, held: tuple[Held, Held], tmp_path: Path
+) -> None:
+    mine, _other = held
+    text = mine.present(SHOWN).encode()
+    hidden = {k: v for k, v in mine.claims.items() if k not in [*SHOWN, HOLDER_CLAIM]}
+    assert hidden  # the licence has more fields than the two shown
+
+    report = network.verifier().verify_qr_text(text)
+    assert report.verdict is Verdict.VALID, report.to_json("en")
+    assert report.input_kind == "presentation"
+    assert {f["key"] for f in report.certificate["fields"]} == set(SHOWN)
+    assert 250 <= report.certificate["presentation"]["seconds_left"] <= 300
+
+    api = httpx.post(f"{service.url}/api/v1/verify", json={"presentation": text}, timeout=30)
+    body = api.json()
+    assert body["verdict"] == "VALID", body
+    assert {f["key"] for f in body["certificate"]["fields"]} == set(SHOWN)
+    assert not any(v in api.text for v in hidden.values())
+
+    page = httpx.post(f"{service.url}/verify", data={"qr_text": text}, timeout=30).text
+    assert 'data-verdict="VALID"' in page
+    assert mine.claims["name"] in page
+    assert 'id="presentation"' in page
+    assert not any(v in page for v in hidden.values())
+
+    # A QR image of it, as a laptop webcam would read it off a phone screen.
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_L)
+    code.add_data(text.encode("ascii"))
+    image = code.make_image().get_image()
+    found = zxingcpp.read_barcodes(image)
+    assert [b.text for b in found] == [text]
+    png = io.BytesIO()
+    image.save(png, format="PNG")
+    upload = httpx.post(
+        f"{service.url}/api/v1/verify", files={"file": ("p.png", png.getvalue())}, timeout=30
+    )
+    assert upload.json()["verdict"] == "VALID"
+
+    cli = subprocess.run(
+        [sys.executable, "-m", "cli.main", "verify", text, "--json", "--region", "ZJ",
+         "--config", str(network.config_path)],
+        capture_output=True, text=True, check=False, timeout=60,
+        env={"ECERT_HOME": str(network.home), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    assert {f["key"] for f in json.loads(cli.stdout)["certificate"]["fields"]} == set(SHOWN)
+
+
+def test_every_bad_presentation_is_invalid_with_its_reason(
+    network: Network, service: ServiceProcess, held: tuple[Held, Held]
+) -> None:
+    mine, other = held
+    verifier = network.verifier()
+
+    expired = mine.present(SHOWN, ttl=-1)
+    assert _reasons(verifier.verify_presentation(expired.encode())) == {
+        ReasonCode.PRESENTATION_EXPIRED
+    }
+    too_long = mine.present(SHOWN, ttl=3600)
+    assert ReasonCode.PRESENTATION_TOO_LONG in _reasons(
+        verifier.verify_presentation(too_long.encode())
+    )
+
+    # Tampered: the holder changes a shown value and signs again.
+    honest = mine.present(SHOWN)
+    changed = tuple(
+        replace(c, value="另一家公司有限公司") if c.key == "name" else c for c in honest.claims
+    )
+    tampered = replace(honest, claims=changed).signed_by(mine.holder)
+    report = verifier.verify_presentation(tampered.encode())
+    assert report.verdict is Verdict.INVALID
+    assert _reasons(report) == {ReasonCode.CLAIM_NOT_IN_CERTIFICATE}
+
+    # A field of another certificate slipped in (its own salt and path).
+    borrowed: DisclosedClaim = next(
+        c for c in other.present(["legal_representative"]).claims if c.key != HOLDER_CLAIM
+    )
+    mixed = replace(honest, claims=(*honest.claims, borrowed)).signed_by(mine.holder)
+    assert _reasons(verifier.verify_presentation(mixed.encode())) == {
+        ReasonCode.CLAIM_NOT_IN_CERTIFICATE
+    }
+
+    # Signed by somebody else's key: someone who copied the PDF and the proof.
+    thief = replace(honest, signature=b"").signed_by(Account.create())
+    assert _reasons(verifier.verify_presentation(thief.encode())) == {ReasonCode.HOLDER_MISMATCH}
+    # A holder claim from another certificate does not help either.
+    theirs = next(c for c in other.present([]).claims if c.key == HOLDER_CLAIM)
+    swapped = replace(
+        honest, claims=(theirs, *(c for c in honest.claims if c.key != HOLDER_CLAIM))
+    ).signed_by(other.holder)
+    assert ReasonCode.HOLDER_MISMATCH in _reasons(verifier.verify_presentation(swapped.encode()))
+
+    # Garbage and truncation.
+    for junk in ("ECP1.", "ECP1.@@@", honest.encode()[:-10]):
+        assert _reasons(verifier.verify_presentation(junk)) == {ReasonCode.PRESENTATION_MALFORMED}
+
+    # Replayed: the bank's verifier gave a nonce; the second use of it is refused, whichever
+    # worker process answers (they share the nonce book).
+    url = f"{service.url}/api/v1/verify"
+    for _ in range(2):
+        nonce = bytes.fromhex(httpx.post(f"{service.url}/api/v1/nonce", timeout=10).json()["nonce"])
+        once = mine.present(SHOWN, nonce=nonce).encode()
+        first = httpx.post(url, json={"presentation": once}, timeout=30).json()
+        assert first["verdict"] == "VALID", first
+        for _attempt in range(3):
+            again = httpx.post(url, json={"presentation": once}, timeout=30).json()
+            assert again["verdict"] == "INVALID"
+            assert "PRESENTATION_REPLAYED" in {c["reason"] for c in again["checks"]}
+    unknown = mine.present(SHOWN, nonce=b"not from here").encode()
+    assert "NONCE_UNKNOWN" in {
+        c["reason"]
+        for c in httpx.post(url, json={"presentation": unknown}, timeout=30).json()["checks"]
+    }
+
+
+def test_presentations_reveal_nothing_undisclosed_and_ask_nobody(
+    network: Network, held: tuple[Held, Held], tmp_path: Path
+) -> None:
+    mine, _other = held
+    shown = mine.present(SHOWN)
+    raw = shown.encode().encode()
+    decoded = Presentation.decode(shown.encode()).body()
+    for key, value in mine.claims.items():
+        if key in [*SHOWN, HOLDER_CLAIM]:
+            continue
+        data = value.encode()
+        for trace in (data, hashlib.sha256(data).digest(), keccak256(data)):
+            assert trace not in decoded, key
+            assert trace not in raw, key
+
+    # On chain: the registry's whole event journal holds no claim value at all.
+    index = network.verifier().chain.index
+    journal = index._all("SELECT args FROM journal")
+    text = json.dumps([r[0] for r in journal], ensure_ascii=False)
+    for value in mine.claims.values():
+        assert value not in text
+
+    # Verifying needs no proof directory (an unreachable one changes nothing) and sends no
+    # transaction: the issuer cannot learn where the presentation was shown.
+    config = replace(
+        VerifierConfig.load(network.config_path),
+        proof_directories={"*": "http://127.0.0.1:9"},
+        index_dir=str(tmp_path / "isolated"),
+    )
+    isolated = build_verifier(config, network.config_path, region="ZJ")
+    head = isolated.chain.registry.chain.block_number() if isolated.chain.registry else -1
+    assert isolated.verify_presentation(shown.encode()).verdict is Verdict.VALID
+    assert isolated.chain.registry is not None
+    assert isolated.chain.registry.chain.block_number() == head
+
+
+def test_wallet_commands_make_a_presentation_a_verifier_accepts(
+    network: Network, tmp_path: Path
+) -> None:
+    env = {
+        "ECERT_HOME": str(tmp_path / "phone"),
+        "ECERT_KEY_PASSWORD": "a holder's own passphrase",
+        "PATH": "/usr/bin:/bin",
+        "COLUMNS": "4000",
+    }
+
+    def wallet(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cli.main", "wallet", *args],
+            capture_output=True, text=True, check=False, timeout=60, env=env,
+        )  # fmt: skip
+
+    made = wallet("new")
+    assert made.returncode == 0, made.stderr
+    address = made.stdout.strip()
+    assert wallet("new").stdout.strip() == address  # the same key next time
+    until = (datetime.now(UTC) + timedelta(days=30)).date()
+    record = sample_record("BUSINESS_LICENCE", random.Random("w"))
+    (result,) = network.pipeline.submit(
+        ZJ_MARKET, [Submission("wallet-cli", "BUSINESS_LICENCE", record, until, address)]
+    )
+    number = result.certificate_id or ""
+    network.pipeline.seal_pending()
+    network.pipeline.close_batches(force=True)
+    network.pipeline.anchor_pending()
+    pdf, proof = tmp_path / "licence.pdf", tmp_path / "proof.json"
+    pdf.write_bytes(network.pdf(number))
+    proof.write_text(json.dumps(network.pipeline.public_proof(ZJ_MARKET, number)))
+
+    shown = wallet("present", str(pdf), "--proof", str(proof), "--fields", "name,uscc",
+                   "--ttl", "2m", "--png", str(tmp_path / "qr.png"))  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    text = next(line for line in shown.stdout.splitlines() if line.startswith("ECP1."))
+    assert "QR version" in shown.stdout
+    report = network.verifier().verify_qr_text(text)
+    assert report.verdict is Verdict.VALID, report.to_json("en")
+    assert 100 <= report.certificate["presentation"]["seconds_left"] <= 120
+    from PIL import Image  # noqa: PLC0415
+
+    decoded = zxingcpp.read_barcodes(Image.open(tmp_path / "qr.png"))
+    assert [b.text for b in decoded] == [text]
+
+    # Not the holder: another wallet cannot present it.
+    env["ECERT_HOME"] = str(tmp_path / "someone-else")
+    wallet("new")
+    refused = wallet("present", str(pdf), "--proof", str(proof), "--fields", "name")
+    assert refused.returncode == 2
+    assert "not the certificate's holder" in refused.stderr
