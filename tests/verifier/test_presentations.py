@@ -297,3 +297,27 @@ def test_wallet_commands_make_a_presentation_a_verifier_accepts(
     refused = wallet("present", str(pdf), "--proof", str(proof), "--fields", "name")
     assert refused.returncode == 2
     assert "not the certificate's holder" in refused.stderr
+
+
+def test_a_presentation_verifies_offline_from_the_trust_bundle(
+    network: Network, held: tuple[Held, Held], tmp_path: Path
+) -> None:
+    from tests.verifier.test_offline import _bundle  # noqa: PLC0415
+
+    mine, _other = held
+    _bundle(network, tmp_path / "bundle.json")
+    config = replace(
+        VerifierConfig.load(network.config_path),
+        index_dir=str(tmp_path / "verifier"),
+        trust_bundles=[str(tmp_path / "bundle.json")],
+        max_stale_seconds=0.0,
+    )
+    verifier = build_verifier(config, network.config_path, region="ZJ")
+    network.node.stop()
+    try:
+        verifier.chain.refresh(force=True)
+        report = verifier.verify_presentation(mine.present(SHOWN).encode())
+        assert report.verdict is Verdict.VALID, report.to_json("en")
+        assert report.freshness["offline"] is True
+    finally:
+        network.node.start()

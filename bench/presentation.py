@@ -1,0 +1,178 @@
+"""Holder presentations: size (bytes, QR version) and verification time, beside a certificate's
+own QR code (the plain QR-text verification) in the same run.
+
+Setup (not timed): a throwaway anvil node on 127.0.0.1, one province, ``--certs`` business
+licences issued with holder keys, sealed, anchored (one batch, so a 10-level Merkle path at
+1,024), their proofs in a folder.
+
+Measured: for 1, 2, 4 and all 8 disclosed fields of a licence (with a 16-byte verifier nonce),
+the presentation's text size and the QR version it needs (error correction L, as a phone screen
+shows it to a webcam); then
+``Verifier.verify_presentation`` per call (median / p99 over every certificate, two rounds)
+beside ``Verifier.verify_qr_text`` on the same certificates' own QR texts.
+Run: ``python bench/presentation.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import qrcode
+from eth_account import Account
+from pyhanko.pdf_utils.reader import PdfFileReader
+from qrcode.constants import ERROR_CORRECT_L
+
+from issuer.pipeline import Pipeline, Submission
+from issuer.samples import department_id, sample_record
+from issuer.site import DepartmentConfig, ProvinceConfig, Site, bootstrap_network
+from issuer.store import open_store
+from ledger.chain import Chain
+from ledger.node import AnvilNode, free_port
+from ledger.presentation import build_presentation
+from ledger.proofrecord import ProofRecord
+from verifier.config import VerifierConfig, build_verifier
+from verifier.document import read_embedded_claims
+from verifier.result import Verdict
+
+PASSWORD = "benchmark password only"
+ISSUER = department_id("330000", "MB0000011")
+
+
+def qr_version(text: str) -> str:
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_L)
+    code.add_data(text.encode("ascii"))
+    try:
+        code.make(fit=True)
+    except ValueError:
+        return "none fits (> 40)"
+    return str(code.version)
+
+
+def median_p99(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--certs", type=int, default=1024)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ecert-present-") as tmp:
+        home = Path(tmp)
+        node = AnvilNode(home / "chain", port=free_port(), persist=False)
+        node.start()
+        try:
+            config = bootstrap_network(
+                home,
+                PASSWORD,
+                Chain.connect(node.rpc_url),
+                [ProvinceConfig("ZJ", "浙江省", "https://zj.verify.ecert.example")],
+                [DepartmentConfig(ISSUER, "浙江省市场监督管理局", "ZJ", ["BUSINESS_LICENCE"])],
+            )
+            site = Site(home, PASSWORD)
+            pipeline = Pipeline(
+                open_store(f"sqlite:///{home / 'issuer.sqlite'}"),
+                site.departments(),
+                site.registry(),
+                batch_size=args.certs,
+            )
+            holders = [Account.create() for _ in range(args.certs)]
+            until = (datetime.now(UTC) + timedelta(days=365)).date()
+            rng = random.Random(3)
+            results = pipeline.submit(
+                ISSUER,
+                [
+                    Submission(
+                        f"p-{n}",
+                        "BUSINESS_LICENCE",
+                        sample_record("BUSINESS_LICENCE", rng),
+                        until,
+                        holders[n].address,
+                    )
+                    for n in range(args.certs)
+                ],
+            )
+            numbers = [r.certificate_id or "" for r in results]
+            while pipeline.seal_pending(limit=64):
+                pass
+            pipeline.close_batches(force=True)
+            pipeline.anchor_pending()
+            (home / "proofs" / ISSUER).mkdir(parents=True)
+            for number in numbers:
+                (home / "proofs" / ISSUER / f"{number}.json").write_text(
+                    json.dumps(pipeline.public_proof(ISSUER, number))
+                )
+            site.pki.export_roots(home / "roots.pem")
+            VerifierConfig(
+                rpc_url=node.rpc_url,
+                registry_address=config.deployment.registry_address,
+                deploy_block=config.deployment.deploy_block,
+                trust_roots="roots.pem",
+                proof_directories={"*": "proofs"},
+            ).save(home / "verifier.json")
+            verifier = build_verifier(
+                VerifierConfig.load(home / "verifier.json"), home / "verifier.json", region="ZJ"
+            )
+
+            def wallet(n: int, fields: list[str], nonce: bytes = bytes(16)) -> str:
+                embedded = read_embedded_claims(
+                    PdfFileReader(io.BytesIO(pipeline.pdf(ISSUER, numbers[n])), strict=False)
+                )
+                assert embedded is not None
+                return build_presentation(
+                    ProofRecord.from_json(pipeline.public_proof(ISSUER, numbers[n])),
+                    embedded.claims,
+                    bytes.fromhex(str(embedded.raw["claims_secret"])),
+                    fields,
+                    holders[n],
+                    expires_at=datetime.now(UTC) + timedelta(minutes=5),
+                    nonce=nonce,
+                ).encode()
+
+            plain = [str(pipeline.certificate(ISSUER, n)["qr"]) for n in numbers]
+            embedded0 = read_embedded_claims(
+                PdfFileReader(io.BytesIO(pipeline.pdf(ISSUER, numbers[0])), strict=False)
+            )
+            assert embedded0 is not None
+            every = [k for k in embedded0.claims if k != "holder_key"]
+            print(f"{args.certs} licences in one batch ({len(every)} fields each)")
+            print(f"{'shown':>24} {'bytes':>6} {'QR version (L)':>15}")
+            print(f"{'baseline: certificate QR':>24} {len(plain[0]):>6} {qr_version(plain[0]):>15}")
+            for fields in (["name"], ["name", "uscc"], every[:4], every):
+                text = wallet(0, fields)
+                print(f"{len(fields):>18} field(s) {len(text):>6} {qr_version(text):>15}")
+
+            # Timed without a nonce (a nonce is accepted once; its check is one SQLite update).
+            shown = [wallet(n, ["name", "uscc"], b"") for n in range(min(args.certs, 300))]
+            timings: dict[str, list[float]] = {"presentation": [], "plain": []}
+            for _round in range(2):
+                for text, qr in zip(shown, plain, strict=False):
+                    t0 = time.perf_counter()
+                    report = verifier.verify_presentation(text)
+                    t1 = time.perf_counter()
+                    assert report.verdict is Verdict.VALID, report.to_json("en")
+                    base = verifier.verify_qr_text(qr)
+                    t2 = time.perf_counter()
+                    assert base.verdict is Verdict.VALID
+                    timings["presentation"].append(t1 - t0)
+                    timings["plain"].append(t2 - t1)
+            for label, key in (
+                ("baseline: certificate QR text", "plain"),
+                ("presentation, 2 fields", "presentation"),
+            ):
+                p50, p99 = median_p99(timings[key])
+                print(f"{label:>30}: p50 {p50 * 1000:.2f} ms  p99 {p99 * 1000:.2f} ms")
+        finally:
+            node.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
