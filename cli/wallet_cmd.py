@@ -18,10 +18,12 @@ from typing import Annotated
 
 import qrcode
 import typer
+import uvicorn
 from pyhanko.pdf_utils.reader import PdfFileReader
 from qrcode.constants import ERROR_CORRECT_L
 
 from cli.site_opts import console, err
+from cli.wallet_page import create_wallet_app
 from cli.workspace import home
 from ledger.errors import LedgerError, MerkleError
 from ledger.keys import KeyStore, password_from_env
@@ -99,3 +101,13 @@ def present(
         f"expires {shown.expires_at.isoformat()}",
         style="dim",
     )
+
+
+def serve_wallet(
+    port: Annotated[int, typer.Option()] = 8700,
+    name: NameOpt = "holder",
+) -> None:
+    """The holder's page on 127.0.0.1 (this device only): choose fields, get a QR."""
+    holder = _keys().load(f"wallet-{name}")
+    console.print(f"wallet page on http://127.0.0.1:{port} for {holder.address}")
+    uvicorn.run(create_wallet_app(holder), host="127.0.0.1", port=port, log_level="warning")

@@ -321,3 +321,64 @@ def test_a_presentation_verifies_offline_from_the_trust_bundle(
         assert report.freshness["offline"] is True
     finally:
         network.node.start()
+
+
+def test_holder_page_makes_a_qr_the_verifier_accepts(network: Network, tmp_path: Path) -> None:
+    """``ecert serve wallet`` as its own process: upload the PDF and proof, tick two fields,
+    get a QR image; decoded by zxing-cpp, it verifies VALID with only those fields."""
+    import base64 as b64  # noqa: PLC0415
+    import re  # noqa: PLC0415
+
+    from PIL import Image  # noqa: PLC0415
+
+    env = {"ECERT_HOME": str(tmp_path / "phone"), "ECERT_KEY_PASSWORD": "a holder's passphrase"}
+    made = subprocess.run(
+        [sys.executable, "-m", "cli.main", "wallet", "new"],
+        capture_output=True, text=True, check=False, timeout=60,
+        env={**env, "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    address = made.stdout.strip()
+    until = (datetime.now(UTC) + timedelta(days=30)).date()
+    record = sample_record("BUSINESS_LICENCE", random.Random("page"))
+    (result,) = network.pipeline.submit(
+        ZJ_MARKET, [Submission("wallet-page", "BUSINESS_LICENCE", record, until, address)]
+    )
+    number = result.certificate_id or ""
+    network.pipeline.seal_pending()
+    network.pipeline.close_batches(force=True)
+    network.pipeline.anchor_pending()
+    proof = json.dumps(network.pipeline.public_proof(ZJ_MARKET, number)).encode()
+
+    page = ServiceProcess("wallet", [], env, tmp_path / "wallet.log").start()
+    try:
+        assert 'lang="zh-CN"' in httpx.get(f"{page.url}/", timeout=10).text
+        step = httpx.post(
+            f"{page.url}/fields",
+            files={"pdf": ("c.pdf", network.pdf(number)), "proof": ("p.json", proof)},
+            timeout=30,
+        )
+        assert step.status_code == 200, step.text
+        token = re.search(r'name="token" value="([^"]+)"', step.text)
+        assert token is not None
+        assert "统一社会信用代码" in step.text  # fields listed by their Chinese labels
+        done = httpx.post(
+            f"{page.url}/present",
+            data={"token": token.group(1), "field": ["name", "uscc"], "ttl": "2"},
+            timeout=30,
+        )
+        assert done.status_code == 200, done.text
+        image = re.search(r'src="data:image/png;base64,([^"]+)"', done.text)
+        assert image is not None
+        qr = Image.open(io.BytesIO(b64.b64decode(image.group(1))))
+        (found,) = zxingcpp.read_barcodes(qr)
+        report = network.verifier().verify_qr_text(found.text)
+        assert report.verdict is Verdict.VALID, report.to_json("en")
+        assert {f["key"] for f in report.certificate["fields"]} == {"name", "uscc"}
+        bad = httpx.post(f"{page.url}/present", data={"token": "nope"}, timeout=10)
+        assert bad.status_code == 400
+        junk = httpx.post(
+            f"{page.url}/fields", files={"pdf": ("x.pdf", b"junk"), "proof": ("p", b"{}")}
+        )
+        assert junk.status_code == 400
+    finally:
+        page.stop()
