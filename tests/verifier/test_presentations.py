@@ -43,21 +43,25 @@ pytestmark = pytest.mark.anvil
 SHOWN = ["name", "uscc"]
 
 
+def _issue_to(network: Network, reference: str, holder: str, days: int = 30) -> str:
+    """A business licence issued, sealed and anchored to ``holder``'s key; its number."""
+    until = (datetime.now(UTC) + timedelta(days=days)).date()
+    record = sample_record("BUSINESS_LICENCE", random.Random(reference))
+    (result,) = network.pipeline.submit(
+        ZJ_MARKET, [Submission(reference, "BUSINESS_LICENCE", record, until, holder)]
+    )
+    assert result.accepted, result.errors
+    network.pipeline.seal_pending()
+    network.pipeline.close_batches(force=True)
+    network.pipeline.anchor_pending()
+    return result.certificate_id or ""
+
+
 class Held:
     """A certificate in a holder's wallet: the PDF, its proof record and the holder key."""
 
     def __init__(self, network: Network, reference: str, holder: LocalAccount) -> None:
-        until = (datetime.now(UTC) + timedelta(days=200)).date()
-        record = sample_record("BUSINESS_LICENCE", random.Random(reference))
-        (result,) = network.pipeline.submit(
-            ZJ_MARKET,
-            [Submission(reference, "BUSINESS_LICENCE", record, until, holder.address)],
-        )
-        assert result.accepted, result.errors
-        self.number = result.certificate_id or ""
-        network.pipeline.seal_pending()
-        network.pipeline.close_batches(force=True)
-        network.pipeline.anchor_pending()
+        self.number = _issue_to(network, reference, holder.address, days=200)
         self.holder = holder
         self.pdf = network.pdf(self.number)
         self.proof_json = network.pipeline.public_proof(ZJ_MARKET, self.number)
@@ -265,15 +269,7 @@ def test_wallet_commands_make_a_presentation_a_verifier_accepts(
     assert made.returncode == 0, made.stderr
     address = made.stdout.strip()
     assert wallet("new").stdout.strip() == address  # the same key next time
-    until = (datetime.now(UTC) + timedelta(days=30)).date()
-    record = sample_record("BUSINESS_LICENCE", random.Random("w"))
-    (result,) = network.pipeline.submit(
-        ZJ_MARKET, [Submission("wallet-cli", "BUSINESS_LICENCE", record, until, address)]
-    )
-    number = result.certificate_id or ""
-    network.pipeline.seal_pending()
-    network.pipeline.close_batches(force=True)
-    network.pipeline.anchor_pending()
+    number = _issue_to(network, "wallet-cli", address)
     pdf, proof = tmp_path / "licence.pdf", tmp_path / "proof.json"
     pdf.write_bytes(network.pdf(number))
     proof.write_text(json.dumps(network.pipeline.public_proof(ZJ_MARKET, number)))
@@ -338,15 +334,7 @@ def test_holder_page_makes_a_qr_the_verifier_accepts(network: Network, tmp_path:
         env={**env, "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     address = made.stdout.strip()
-    until = (datetime.now(UTC) + timedelta(days=30)).date()
-    record = sample_record("BUSINESS_LICENCE", random.Random("page"))
-    (result,) = network.pipeline.submit(
-        ZJ_MARKET, [Submission("wallet-page", "BUSINESS_LICENCE", record, until, address)]
-    )
-    number = result.certificate_id or ""
-    network.pipeline.seal_pending()
-    network.pipeline.close_batches(force=True)
-    network.pipeline.anchor_pending()
+    number = _issue_to(network, "wallet-page", address)
     proof = json.dumps(network.pipeline.public_proof(ZJ_MARKET, number)).encode()
 
     page = ServiceProcess("wallet", [], env, tmp_path / "wallet.log").start()
