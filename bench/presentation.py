@@ -16,7 +16,6 @@ Run: ``python bench/presentation.py``.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import random
 import tempfile
@@ -24,21 +23,16 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import qrcode
 from eth_account import Account
-from pyhanko.pdf_utils.reader import PdfFileReader
-from qrcode.constants import ERROR_CORRECT_L
 
+from cli.holder import certificate_claims, present_from_files, presentation_qr
 from issuer.pipeline import Pipeline, Submission
 from issuer.samples import department_id, sample_record
 from issuer.site import DepartmentConfig, ProvinceConfig, Site, bootstrap_network
 from issuer.store import open_store
 from ledger.chain import Chain
 from ledger.node import AnvilNode, free_port
-from ledger.presentation import build_presentation
-from ledger.proofrecord import ProofRecord
 from verifier.config import VerifierConfig, build_verifier
-from verifier.document import read_embedded_claims
 from verifier.result import Verdict
 
 PASSWORD = "benchmark password only"
@@ -46,13 +40,10 @@ ISSUER = department_id("330000", "MB0000011")
 
 
 def qr_version(text: str) -> str:
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_L)
-    code.add_data(text.encode("ascii"))
     try:
-        code.make(fit=True)
+        return str(presentation_qr(text).version)
     except ValueError:
         return "none fits (> 40)"
-    return str(code.version)
 
 
 def median_p99(values: list[float]) -> tuple[float, float]:
@@ -122,25 +113,18 @@ def main() -> int:
             )
 
             def wallet(n: int, fields: list[str], nonce: bytes = bytes(16)) -> str:
-                embedded = read_embedded_claims(
-                    PdfFileReader(io.BytesIO(pipeline.pdf(ISSUER, numbers[n])), strict=False)
-                )
-                assert embedded is not None
-                return build_presentation(
-                    ProofRecord.from_json(pipeline.public_proof(ISSUER, numbers[n])),
-                    embedded.claims,
-                    bytes.fromhex(str(embedded.raw["claims_secret"])),
+                """What the holder's wallet does (``ecert wallet present``)."""
+                return present_from_files(
+                    pipeline.pdf(ISSUER, numbers[n]),
+                    json.dumps(pipeline.public_proof(ISSUER, numbers[n])).encode(),
                     fields,
                     holders[n],
-                    expires_at=datetime.now(UTC) + timedelta(minutes=5),
+                    lifetime=timedelta(minutes=5),
                     nonce=nonce,
                 ).encode()
 
             plain = [str(pipeline.certificate(ISSUER, n)["qr"]) for n in numbers]
-            embedded0 = read_embedded_claims(
-                PdfFileReader(io.BytesIO(pipeline.pdf(ISSUER, numbers[0])), strict=False)
-            )
-            assert embedded0 is not None
+            embedded0 = certificate_claims(pipeline.pdf(ISSUER, numbers[0]))
             every = [k for k in embedded0.claims if k != "holder_key"]
             print(f"{args.certs} licences in one batch ({len(every)} fields each)")
             print(f"{'shown':>24} {'bytes':>6} {'QR version (L)':>15}")

@@ -10,8 +10,10 @@ Exit codes: 0 done / accepted, 1 refused, 2 usage or could not check."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from fractions import Fraction
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +22,6 @@ import typer
 from cli.site_opts import console, err, open_site, synced_index
 from cli.workspace import home
 from issuer.site import bundle_secret, publish_bundle_key
-from ledger import bls
 from ledger.bundle import (
     BundleRejected,
     PartialSignature,
@@ -28,10 +29,12 @@ from ledger.bundle import (
     TrustBundle,
     aggregate_signatures,
     sign_bundle,
-    verify_bundle,
 )
-from ledger.errors import LedgerError
-from verifier.config import VerifierConfig, build_verifier
+from ledger.chain import Chain
+from ledger.errors import LedgerError, NodeUnavailable
+from ledger.registry import Registry
+from verifier.bundles import check_bundle
+from verifier.config import VerifierConfig, open_index
 
 app = typer.Typer(help="Signed trust bundles for offline verification.", no_args_is_help=True)
 
@@ -134,24 +137,15 @@ def verify(
         raise _fail(f"refused ({exc.reason}): {exc}", 1) from exc
     except LedgerError as exc:
         raise _fail(str(exc)) from exc
-    try:
-        live = build_verifier(settings, path, region=settings.region or "-").chain.index
-    except LedgerError as exc:
-        raise _fail(str(exc)) from exc
-    chain_id = live.chain_id()
-    if chain_id is None:
-        raise _fail("the verifier's index was never synced: no province keys to check with")
+    live = open_index(settings, path)
+    registry = Registry(Chain.connect(settings.rpc_url, timeout=3.0), settings.registry_address)
+    with contextlib.suppress(NodeUnavailable):  # node down: check with the keys indexed so far
+        live.sync(registry)
     started = time.perf_counter()
     try:
-        verify_bundle(
-            signed,
-            registry=settings.registry_address,
-            chain_id=chain_id,
-            provinces=[p.code for p in live.provinces()],
-            keys=bls.verified_keys(live.bundle_keys()),
-        )
+        check_bundle(signed, live, quorum=Fraction(settings.bundle_quorum))
     except BundleRejected as exc:
-        raise _fail(f"refused ({exc.reason}): {exc}", 1) from exc
+        raise _fail(f"refused ({exc.reason}): {exc}", 2 if exc.reason == "NO_KEYS" else 1) from exc
     console.print(
         f"accepted: block {signed.bundle.block} ({signed.bundle.as_of.isoformat()}), signed by "
         f"{', '.join(signed.signers)}; checked in {time.perf_counter() - started:.2f} s"

@@ -9,27 +9,20 @@ certificate arrives) travels inside the presentation, so showing it asks nobody 
 
 from __future__ import annotations
 
-import io
-import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
-import qrcode
 import typer
 import uvicorn
-from pyhanko.pdf_utils.reader import PdfFileReader
-from qrcode.constants import ERROR_CORRECT_L
 
+from cli.holder import present_from_files, presentation_qr
 from cli.site_opts import console, err
 from cli.wallet_page import create_wallet_app
 from cli.workspace import home
-from ledger.errors import LedgerError, MerkleError
+from ledger.errors import LedgerError
 from ledger.keys import KeyStore, password_from_env
-from ledger.presentation import PresentationError, build_presentation
-from ledger.proofrecord import ProofRecord
-from verifier.document import read_embedded_claims
 
 app = typer.Typer(help="The holder's wallet: a key, and presentations of chosen fields.")
 
@@ -73,26 +66,19 @@ def present(
     """Show chosen fields of a certificate as a signed, expiring QR presentation."""
     holder = _keys().load(f"wallet-{name}")
     try:
-        embedded = read_embedded_claims(PdfFileReader(io.BytesIO(pdf.read_bytes()), strict=False))
-        record = ProofRecord.from_json(json.loads(proof.read_text("utf-8")))
-        if embedded is None:
-            raise PresentationError("the PDF carries no ecert claims")
-        shown = build_presentation(
-            record,
-            embedded.claims,
-            bytes.fromhex(str(embedded.raw["claims_secret"])),
+        shown = present_from_files(
+            pdf.read_bytes(),
+            proof.read_bytes(),
             [f.strip() for f in fields.split(",") if f.strip()],
             holder,
-            expires_at=datetime.now(UTC).replace(microsecond=0) + _ttl(ttl),
+            lifetime=_ttl(ttl),
             nonce=bytes.fromhex(nonce),
         )
-    except (OSError, ValueError, KeyError, MerkleError, PresentationError) as exc:
+    except (OSError, ValueError) as exc:  # PresentationError is a ValueError
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
     text = shown.encode()
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_L, border=4)
-    code.add_data(text.encode("ascii"))
-    code.make(fit=True)
+    code = presentation_qr(text)
     if png is not None:
         code.make_image().save(str(png))
     console.print(text, soft_wrap=True)

@@ -6,25 +6,19 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import os
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from html import escape
 from typing import Annotated
 
-import qrcode
 from eth_account.signers.local import LocalAccount
 from fastapi import FastAPI, Form, HTTPException, UploadFile, status
 from fastapi.responses import HTMLResponse
-from pyhanko.pdf_utils.reader import PdfFileReader
-from qrcode.constants import ERROR_CORRECT_L
 
+from cli.holder import certificate_claims, present_from_files, presentation_qr
 from ledger.catalogue import catalogue
-from ledger.errors import MerkleError
-from ledger.presentation import HOLDER_CLAIM, PresentationError, build_presentation
-from ledger.proofrecord import ProofRecord
-from verifier.document import read_embedded_claims
+from ledger.presentation import HOLDER_CLAIM, PresentationError
 
 __all__ = ["create_wallet_app"]
 
@@ -74,14 +68,10 @@ def create_wallet_app(holder: LocalAccount) -> FastAPI:
     ) -> HTMLResponse:
         forget_old()
         pdf_bytes, proof_bytes = await pdf.read(), await proof.read()
-        embedded = None
         try:
-            reader = PdfFileReader(io.BytesIO(pdf_bytes), strict=False)
-            embedded = read_embedded_claims(reader)
-        except Exception as exc:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, "not a certificate PDF") from exc
-        if embedded is None:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, "the PDF carries no ecert claims")
+            embedded = certificate_claims(pdf_bytes)
+        except PresentationError as exc:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
         token = base64.urlsafe_b64encode(os.urandom(18)).decode()
         held[token] = (time.monotonic(), pdf_bytes, proof_bytes)
         spec = catalogue().get(str(embedded.raw.get("cert_type")))
@@ -119,24 +109,18 @@ def create_wallet_app(holder: LocalAccount) -> FastAPI:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "start again: choose the PDF")
         _since, pdf_bytes, proof_bytes = held[token]
         try:
-            embedded = read_embedded_claims(PdfFileReader(io.BytesIO(pdf_bytes), strict=False))
-            if embedded is None:
-                raise PresentationError("the PDF carries no ecert claims")
-            shown = build_presentation(
-                ProofRecord.from_json(json.loads(proof_bytes)),
-                embedded.claims,
-                bytes.fromhex(str(embedded.raw["claims_secret"])),
+            shown = present_from_files(
+                pdf_bytes,
+                proof_bytes,
                 field or [],
                 holder,
-                expires_at=_now_plus(int(ttl) * 60),
+                lifetime=timedelta(minutes=int(ttl)),
                 nonce=bytes.fromhex(nonce.strip()),
             )
-        except (ValueError, KeyError, MerkleError, PresentationError) as exc:
+        except ValueError as exc:  # PresentationError is a ValueError
             raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)[:300]) from exc
         text = shown.encode()
-        code = qrcode.QRCode(error_correction=ERROR_CORRECT_L, box_size=6, border=4)
-        code.add_data(text.encode("ascii"))
-        code.make(fit=True)
+        code = presentation_qr(text, box_size=6)
         png = io.BytesIO()
         code.make_image().save(png)
         image = base64.b64encode(png.getvalue()).decode()
@@ -150,7 +134,3 @@ def create_wallet_app(holder: LocalAccount) -> FastAPI:
         )
 
     return app
-
-
-def _now_plus(seconds: int) -> datetime:
-    return datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=seconds)

@@ -20,6 +20,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -77,13 +78,23 @@ class TrustBundle:
             "tables": {k: [list(r) for r in v] for k, v in self.tables.items()},
         }
 
-    def canonical(self) -> bytes:
+    @cached_property
+    def _canonical(self) -> bytes:
+        # Serialising megabytes of tables is the costly part of building, signing and checking
+        # a bundle: done once per (immutable) bundle object.
         return json.dumps(
             self.body(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
         ).encode("utf-8")
 
+    @cached_property
+    def _digest(self) -> bytes:
+        return hashlib.sha256(self._canonical).digest()
+
+    def canonical(self) -> bytes:
+        return self._canonical
+
     def digest(self) -> bytes:
-        return hashlib.sha256(self.canonical()).digest()
+        return self._digest
 
     def message(self) -> bytes:
         """What each province signs: a domain tag and the digest."""

@@ -609,15 +609,19 @@ class RegistryIndex:
                 self._set_meta(key, meta[key])
             self._set_meta("synced_at", synced_at.isoformat())
 
+    def _read_meta(self, key: str) -> str | None:
+        """A meta value, read like any other row (``_meta`` serves the writer)."""
+        row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if row is None else str(row[0])
+
     def block_hash(self) -> str | None:
         """Hex hash of the last indexed block (what other nodes are asked to confirm)."""
-        row = self._one("SELECT value FROM meta WHERE key = 'last_block_hash'", ())
-        return None if row is None else str(row[0])
+        return self._read_meta("last_block_hash")
 
     def chain_id(self) -> int | None:
         """The chain id of the node this index last synced from (``None`` before any sync)."""
-        row = self._one("SELECT value FROM meta WHERE key = 'chain_id'", ())
-        return None if row is None else int(row[0])
+        found = self._read_meta("chain_id")
+        return None if found is None else int(found)
 
     def bundle_keys(self) -> dict[str, tuple[bytes, bytes]]:
         """Each province's published trust-bundle key and its proof of possession (unchecked:

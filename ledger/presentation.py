@@ -76,11 +76,15 @@ def _time(seconds: int) -> datetime | None:
     return None if seconds == 0 else datetime.fromtimestamp(seconds, UTC)
 
 
-def _text(value: str, width: int = 1) -> bytes:
-    raw = value.encode("utf-8")
+def _prefixed(raw: bytes, width: int = 1) -> bytes:
+    """``raw`` behind its length in ``width`` bytes."""
     if len(raw) >= 1 << (8 * width):
-        raise PresentationError(f"field too long: {value[:20]!r}…")
+        raise PresentationError(f"field too long: {raw[:20]!r}…")
     return len(raw).to_bytes(width, "big") + raw
+
+
+def _text(value: str, width: int = 1) -> bytes:
+    return _prefixed(value.encode("utf-8"), width)
 
 
 def _hashes(values: tuple[bytes, ...]) -> bytes:
@@ -120,7 +124,7 @@ class Presentation:
             parts += [_text(claim.key), _text(claim.value, 2), claim.salt, _hashes(claim.siblings)]
         if len(self.nonce) > 32:
             raise PresentationError("a nonce is at most 32 bytes")
-        parts += [struct.pack(">I", _seconds(self.expires_at)), _text_bytes(self.nonce)]
+        parts += [struct.pack(">I", _seconds(self.expires_at)), _prefixed(self.nonce)]
         return b"".join(parts)
 
     def signed_by(self, holder: LocalAccount) -> Presentation:
@@ -158,10 +162,6 @@ class Presentation:
             return _Reader(raw).presentation()
         except (IndexError, struct.error, UnicodeDecodeError, ValueError) as exc:
             raise PresentationError(f"the presentation is malformed: {exc}") from exc
-
-
-def _text_bytes(value: bytes) -> bytes:
-    return bytes([len(value)]) + value
 
 
 class _Reader:

@@ -23,11 +23,34 @@ from ledger import bls
 from ledger.bundle import DEFAULT_QUORUM, BundleRejected, SignedBundle, verify_bundle
 from ledger.index import RegistryIndex
 
-__all__ = ["BundleStore"]
+__all__ = ["BundleStore", "check_bundle"]
 
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 _ACCEPTED = "trust-bundle.json"
 _INDEX = "trust-bundle-index.sqlite"
+
+
+def check_bundle(
+    signed: SignedBundle,
+    live: RegistryIndex,
+    *,
+    quorum: Fraction = DEFAULT_QUORUM,
+    newest_seen: tuple[int, bytes] | None = None,
+) -> None:
+    """``verify_bundle`` against what the verifier learnt from the registry itself: its chain,
+    the province list and the province keys whose proof of possession holds."""
+    chain_id = live.chain_id()
+    if chain_id is None:
+        raise BundleRejected("NO_KEYS", "the registry was never read: no keys to check with")
+    verify_bundle(
+        signed,
+        registry=live.registry_address,
+        chain_id=chain_id,
+        provinces=[p.code for p in live.provinces()],
+        keys=bls.verified_keys(live.bundle_keys()),
+        quorum=quorum,
+        newest_seen=newest_seen,
+    )
 
 
 class BundleStore:
@@ -102,19 +125,8 @@ class BundleStore:
     # ------------------------------------------------------------------ fetching
 
     def _verify(self, signed: SignedBundle) -> None:
-        chain_id = self.live.chain_id()
-        if chain_id is None:
-            raise BundleRejected("NO_KEYS", "the registry was never read: no keys to check with")
         newest = (self.bundle.bundle.block, self.bundle.bundle.digest()) if self.bundle else None
-        verify_bundle(
-            signed,
-            registry=self.live.registry_address,
-            chain_id=chain_id,
-            provinces=[p.code for p in self.live.provinces()],
-            keys=bls.verified_keys(self.live.bundle_keys()),
-            quorum=self.quorum,
-            newest_seen=newest,
-        )
+        check_bundle(signed, self.live, quorum=self.quorum, newest_seen=newest)
 
     def _fetch(self, source: str) -> SignedBundle:
         if source.startswith(("http://", "https://")):

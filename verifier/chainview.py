@@ -208,9 +208,6 @@ class ChainView:
             f"(0x{meta_hash[:16]}…), {self.read_quorum} needed; " + "; ".join(views)
         )
 
-    def age(self) -> float | None:
-        return self._source().fresh.age_seconds()
-
     def usable(self) -> bool:
         """Whether there is data fresh enough to answer from (the index or a bundle)."""
         return self._source().kind != "none"

@@ -22,7 +22,7 @@ from verifier.engine import Verifier
 from verifier.nonces import NonceBook
 from verifier.proofs import ProofDirectory
 
-__all__ = ["VerifierConfig", "build_verifier", "load_trust_roots"]
+__all__ = ["VerifierConfig", "build_verifier", "load_trust_roots", "open_index"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,21 @@ def load_trust_roots(path: Path) -> list[asn1_x509.Certificate]:
     ]
 
 
+def _index_dir(config: VerifierConfig, config_path: Path) -> Path:
+    index_dir = Path(config.index_dir) if config.index_dir else config_path.parent
+    index_dir.mkdir(parents=True, exist_ok=True)
+    return index_dir
+
+
+def open_index(config: VerifierConfig, config_path: Path) -> RegistryIndex:
+    """The verifier's registry index (as last synced; ``sync`` it to bring it up to date)."""
+    return RegistryIndex(
+        _index_dir(config, config_path) / f"verifier-index-{config.registry_address[-8:]}.sqlite",
+        registry_address=config.registry_address,
+        start_block=config.deploy_block,
+    )
+
+
 def build_verifier(
     config: VerifierConfig, config_path: Path, *, region: str | None = None
 ) -> Verifier:
@@ -86,13 +101,8 @@ def build_verifier(
     if not region:
         raise LedgerError("say which province this verifier serves (--region)")
     base = config_path.parent
-    index_dir = Path(config.index_dir) if config.index_dir else base
-    index_dir.mkdir(parents=True, exist_ok=True)
-    index = RegistryIndex(
-        index_dir / f"verifier-index-{config.registry_address[-8:]}.sqlite",
-        registry_address=config.registry_address,
-        start_block=config.deploy_block,
-    )
+    index_dir = _index_dir(config, config_path)
+    index = open_index(config, config_path)
     registry = Registry(Chain.connect(config.rpc_url, timeout=3.0), config.registry_address)
     try:
         quorum = Fraction(config.bundle_quorum)

@@ -465,12 +465,7 @@ class Verifier:
 
     def _qr_signature(self, payload: QrPayload) -> Check:
         if not self.chain.usable():
-            reason = (
-                ReasonCode.NODES_DISAGREE
-                if self.chain.disagreement
-                else ReasonCode.CHAIN_UNAVAILABLE
-            )
-            return Check("qr.signature", Status.ERROR, reason, detail=self.chain.disagreement or "")
+            return self._no_registry_data("qr.signature")
         try:
             signer = payload.signer()
         except QrPayloadError as exc:
@@ -484,6 +479,19 @@ class Verifier:
             Status.INVALID,
             ReasonCode.QR_SIGNATURE_INVALID,
             detail=f"signed by {signer}",
+        )
+
+    def _no_registry_data(self, name: str) -> Check:
+        """``name`` could not be checked: the nodes disagree, or no data is fresh enough."""
+        disagreement = self.chain.disagreement
+        if disagreement:
+            return Check(name, Status.ERROR, ReasonCode.NODES_DISAGREE, detail=disagreement)
+        freshness = self.chain.freshness()
+        return Check(
+            name,
+            Status.ERROR,
+            ReasonCode.CHAIN_UNAVAILABLE,
+            detail=f"node {freshness['node']}, data age {freshness['age_seconds']} s",
         )
 
     def _registry_checks(
@@ -525,18 +533,7 @@ class Verifier:
         carried: ProofRecord | None,
     ) -> list[Check]:
         if not self.chain.usable():
-            freshness = self.chain.freshness()
-            disagreement = self.chain.disagreement
-            return [
-                Check(
-                    n,
-                    Status.ERROR,
-                    ReasonCode.NODES_DISAGREE if disagreement else ReasonCode.CHAIN_UNAVAILABLE,
-                    detail=disagreement
-                    or f"node {freshness['node']}, data age {freshness['age_seconds']} s",
-                )
-                for n in REGISTRY_CHECKS
-            ]
+            return [self._no_registry_data(n) for n in REGISTRY_CHECKS]
         issuer = self.chain.issuer(subject.issuer_id)
         if issuer is None:
             return [

@@ -205,13 +205,12 @@ def result_page(report: VerificationReport, lang: str = "zh", switch_href: str =
     fresh = dict(report.freshness)
     node_note = t["node_down"] if fresh.get("node") == "down" else ""
     if fresh.get("offline"):  # said right under the answer, not in the fine print
+        left, right = ("（", "）") if lang == "zh" else (" (", ")")
         parts.insert(
             1,
             f'<p id="offline" class="notice">{escape(t["offline"])} '
-            f"{escape(str(fresh.get('block')))}（{escape(str(fresh.get('block_time') or ''))}）</p>"
-            if lang == "zh"
-            else f'<p id="offline" class="notice">{escape(t["offline"])} '
-            f"{escape(str(fresh.get('block')))} ({escape(str(fresh.get('block_time') or ''))})</p>",
+            f"{escape(str(fresh.get('block')))}{left}"
+            f"{escape(str(fresh.get('block_time') or ''))}{right}</p>",
         )
         node_note = ""
     parts.append(
