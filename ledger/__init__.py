@@ -3,10 +3,21 @@
 Everything both sides must agree on lives here, once: certificate leaves and document digests,
 Merkle proofs, identifier encodings, the registry contract bindings, the event index and the
 local chain node.
+
+Importing py-ecc (web3 imports it) raises the interpreter's recursion limit to 100,000; a JSON
+document nested that deep (a hostile attachment, bundle or node reply) then overflows the C
+stack of a worker thread and kills the process instead of raising ``RecursionError``. The limit
+is put back to Python's default here, after py-ecc, before anything parses input.
 """
 
-from ledger.codes import RevocationReason
-from ledger.errors import (
+import sys as _sys
+
+import py_ecc as _py_ecc  # noqa: F401  (first: its import raises the recursion limit)
+
+_sys.setrecursionlimit(1000)
+
+from ledger.codes import RevocationReason  # noqa: E402
+from ledger.errors import (  # noqa: E402
     ArtifactError,
     InvalidIdentifier,
     KeystoreError,
@@ -16,8 +27,8 @@ from ledger.errors import (
     RegistryRefused,
     TransactionRejected,
 )
-from ledger.leaf import CertificateLeaf
-from ledger.merkle import MerkleProof, MerkleTree, verify_proof
+from ledger.leaf import CertificateLeaf  # noqa: E402
+from ledger.merkle import MerkleProof, MerkleTree, verify_proof  # noqa: E402
 
 __all__ = [
     "ArtifactError",

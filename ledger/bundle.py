@@ -145,7 +145,7 @@ class TrustBundle:
                 block_time=int(body["block_time"]),
                 tables=tables,
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as exc:
             raise BundleRejected("FORMAT", f"bundle is malformed: {exc}") from exc
 
     def load_into(self, index: RegistryIndex) -> None:
@@ -203,7 +203,7 @@ class PartialSignature:
             return cls(
                 str(raw["province"]), bytes.fromhex(raw["digest"]), bytes.fromhex(raw["signature"])
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as exc:
             raise BundleRejected("FORMAT", f"bundle signature is malformed: {exc}") from exc
 
 
@@ -238,14 +238,14 @@ class SignedBundle:
                 tuple(signers),
                 bytes.fromhex(raw["signature"]),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as exc:
             raise BundleRejected("FORMAT", f"signed bundle is malformed: {exc}") from exc
 
     @classmethod
     def load(cls, path: Path) -> SignedBundle:
         try:
             raw = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
+        except (OSError, RecursionError, ValueError) as exc:
             raise BundleRejected("FORMAT", f"cannot read bundle {path}: {exc}") from exc
         return cls.from_json(raw)
 

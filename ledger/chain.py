@@ -8,9 +8,11 @@ eth-tester chain (fast unit tests). Every transport failure becomes
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, cast
 
 import requests
@@ -19,6 +21,8 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import (
+    BadFunctionCallOutput,
+    BadResponseFormat,
     MismatchedABI,
     ProviderConnectionError,
     TimeExhausted,
@@ -36,16 +40,37 @@ __all__ = ["Chain", "translate_errors"]
 _RECEIPT_TIMEOUT_S = 60.0
 
 
+_OURS = tuple(
+    str(Path(__file__).resolve().parent.parent / pkg)
+    for pkg in ("ledger", "issuer", "verifier", "cli")
+)
+
+
+def _raised_by_a_library(exc: BaseException) -> bool:
+    """Whether the innermost frame of ``exc`` is outside our packages: a ValueError from web3's
+    result formatters means the node answered garbage, one from our code is a bug."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return not tb.tb_frame.f_code.co_filename.startswith(_OURS)
+
+
 @contextmanager
 def translate_errors(what: str) -> Iterator[None]:
-    """Translate third-party exceptions raised while talking to the node into ours."""
+    """Translate third-party exceptions raised while talking to the node into ours.
+
+    "Could not ask" — the node unreachable or timing out, an HTTP error status (a proxy's 502),
+    a reply that is not JSON-RPC or not what the method returns, JSON nested too deep — is
+    ``NodeUnavailable``; a revert is ``RegistryRefused``; a transaction the node refused,
+    ``TransactionRejected``."""
     try:
         yield
     except LedgerError:
         raise
     except (
-        requests.exceptions.ConnectionError,
-        requests.exceptions.Timeout,
+        requests.exceptions.RequestException,
         ProviderConnectionError,
         ConnectionError,
         TimeoutError,
@@ -53,6 +78,8 @@ def translate_errors(what: str) -> Iterator[None]:
         raise NodeUnavailable(f"{what}: node unreachable ({type(exc).__name__})") from exc
     except TimeExhausted as exc:
         raise NodeUnavailable(f"{what}: no receipt in time") from exc
+    except (BadResponseFormat, BadFunctionCallOutput, json.JSONDecodeError, RecursionError) as exc:
+        raise NodeUnavailable(f"{what}: malformed reply ({type(exc).__name__})") from exc
     except Exception as exc:
         refusal = refusal_from_exception(exc)
         if refusal is not None:
@@ -61,6 +88,10 @@ def translate_errors(what: str) -> Iterator[None]:
             raise TransactionRejected(f"{what}: {exc}") from exc
         if isinstance(exc, Web3ValidationError | MismatchedABI):
             raise LedgerError(f"{what}: arguments do not fit the contract: {exc}") from exc
+        if isinstance(
+            exc, ValueError | TypeError | KeyError | AttributeError | OverflowError
+        ) and _raised_by_a_library(exc):
+            raise NodeUnavailable(f"{what}: malformed reply ({type(exc).__name__})") from exc
         raise
 
 

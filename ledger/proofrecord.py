@@ -82,5 +82,5 @@ class ProofRecord:
                 index=int(raw["index"]),
                 block=int(raw["block"]),
             )
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as exc:
             raise MerkleError(f"malformed proof record: {exc}") from exc

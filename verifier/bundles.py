@@ -146,7 +146,7 @@ class BundleStore:
                 raise BundleRejected("UNAVAILABLE", f"{source}: {exc}") from exc
             try:
                 return SignedBundle.from_json(json.loads(b"".join(chunks)))
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise BundleRejected("FORMAT", f"{source}: not JSON") from exc
         path = Path(source)
         if not path.is_absolute():
@@ -169,6 +169,9 @@ class BundleStore:
                     self._verify(signed)
                 except BundleRejected as exc:
                     self.problems[source] = f"{exc.reason}: {exc}"
+                    continue
+                except Exception as exc:  # a hostile or broken peer never stops the others
+                    self.problems[source] = f"UNREADABLE: {type(exc).__name__}"
                     continue
                 self.problems.pop(source, None)
                 if self.bundle is None or signed.bundle.block > self.bundle.bundle.block:

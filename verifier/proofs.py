@@ -85,12 +85,12 @@ class ProofDirectory:
                 raise ProofUnavailable(f"proof directory {source} answered {response.status_code}")
             try:
                 return response.json()
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise ProofUnavailable("proof directory answered garbage") from exc
         path = Path(source) / issuer_id / f"{certificate_id}.json"
         try:
             return json.loads(path.read_text("utf-8"))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise ProofUnavailable(f"cannot read {path}") from exc
