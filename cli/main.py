@@ -1,10 +1,16 @@
-"""The ``ecert`` command: parse, call the library, render, exit 0 / 1 / 2."""
+"""The ``ecert`` command: parse, call the library, render, exit 0 / 1 / 2. Whatever happens, a
+person sees a line, never a stack trace (``--verbose`` shows the libraries' logs)."""
 
 from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
 
 import typer
 
 from cli import bundle_cmd, chain_cmd, demo, issuer_cmd, network_cmd, verifier_cmd, wallet_cmd
+from ledger.logs import configure_cli
 
 app = typer.Typer(
     name="ecert",
@@ -13,6 +19,17 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show the libraries' logs, tracebacks too.")
+    ] = False,
+) -> None:
+    configure_cli(verbose=verbose)
+
+
 app.add_typer(chain_cmd.app, name="chain")
 app.command(name="demo")(demo.run)
 app.command(name="issue")(issuer_cmd.issue)
@@ -30,5 +47,24 @@ app.add_typer(bundle_cmd.app, name="bundle")
 app.add_typer(network_cmd.app, name="network")
 app.add_typer(wallet_cmd.app, name="wallet")
 
+
+def main() -> None:
+    """The console entry point: ``app`` with a last guard that turns anything unexpected into
+    one line and exit code 2 (the traceback is logged at DEBUG, shown with ``--verbose``)."""
+    configure_cli(verbose="--verbose" in sys.argv[1:] or "-v" in sys.argv[1:])
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except Exception as exc:
+        logging.getLogger("ecert.cli").debug("unexpected failure", exc_info=exc)
+        sys.stderr.write(
+            f"ecert: unexpected error ({type(exc).__name__}); run again with --verbose for "
+            "details\n"
+        )
+        sys.exit(2)
+
+
 if __name__ == "__main__":
-    app()
+    main()
