@@ -54,6 +54,8 @@ from ledger.node import AnvilNode, free_port
 from ledger.registry import Registry
 from verifier.config import VerifierConfig, build_verifier
 from verifier.engine import Verifier
+from verifier.result import Status
+from verifier.verdicts import style
 
 # Piped output (CI logs, files) gets a width that fits the tables instead of rich's 80 columns.
 console = Console() if sys.stdout.isatty() else Console(width=150)
@@ -317,8 +319,8 @@ def _verify(
         for province in PROVINCES:
             report = verifiers[province.code].verify_pdf(pdf)
             reasons = ",".join(c.reason.value for c in report.failures() if c.reason)
-            colour = {"VALID": "green", "INVALID": "red"}.get(report.verdict.value, "yellow")
-            row.append(f"[{colour}]{report.verdict.value}[/] {reasons}".strip())
+            look = style(report.verdict)
+            row.append(f"[{look.terminal}]{look.icon} {report.verdict.value}[/] {reasons}".strip())
         table.add_row(*row)
     console.print(table)
     issuer_id, certificate_id = samples[0]
@@ -329,9 +331,11 @@ def _verify(
         ("QR image", zj.verify_image((base / "out" / f"{certificate_id}-qr.png").read_bytes())),
         ("QR text", zj.verify_qr_text(view["qr"])),
     ):
+        look = style(report.verdict)
+        passed = sum(c.status is Status.VALID for c in report.checks)
         console.print(
-            f"  {certificate_id} from its {label}: [bold]{report.verdict.value}[/] "
-            f"({sum(c.status.value == 'VALID' for c in report.checks)} checks passed)"
+            f"  {certificate_id} from its {label}: [bold {look.terminal}]{look.icon} "
+            f"{look.both()}[/] ({passed} of {len(report.checks)} checks passed)"
         )
     _trust_bundle(base, site, config, zj, (base / "out" / f"{certificate_id}.pdf").read_bytes())
 
@@ -364,8 +368,8 @@ def _trust_bundle(
     fresh = report.freshness
     console.print(
         f"  GD verifier with no node: bundle verified in {accepted:.1f} s; certificate "
-        f"[bold]{report.verdict.value}[/] — offline, data as of block {fresh['block']} "
-        f"({fresh['block_time']})"
+        f"[bold {style(report.verdict).terminal}]{style(report.verdict).both()}[/] — offline, "
+        f"data as of block {fresh.block} ({fresh.block_time})"
     )
 
 

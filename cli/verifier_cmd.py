@@ -16,12 +16,16 @@ from rich.table import Table
 from cli.serving import serve_workers
 from cli.workspace import home
 from ledger.errors import LedgerError
+from ledger.logs import configure_service
 from verifier.config import VerifierConfig, build_verifier
 from verifier.engine import Verifier
+from verifier.names import label
 from verifier.reasons import message
-from verifier.result import Status, Verdict, VerificationReport
+from verifier.result import VerificationReport
 from verifier.service import CONFIG_ENV, REGION_ENV, create_app
+from verifier.verdicts import EXIT_CODES, mark, style
 
+MAX_INPUT_BYTES = 16 * 1024 * 1024
 console = Console()
 err = Console(stderr=True)
 
@@ -34,13 +38,6 @@ ConfigOpt = Annotated[
 RegionOpt = Annotated[
     str | None, typer.Option("--region", help="The province this verifier answers for, e.g. GD.")
 ]
-_EXIT = {Verdict.VALID: 0, Verdict.INVALID: 1, Verdict.INDETERMINATE: 2}
-_COLOUR = {
-    Status.VALID: "green",
-    Status.INVALID: "red",
-    Status.ERROR: "yellow",
-    Status.SKIPPED: "dim",
-}
 
 
 def _config_path(config: Path | None) -> Path:
@@ -72,36 +69,35 @@ def _is_file(path: Path) -> bool:
 
 
 def _render(report: VerificationReport, lang: str) -> None:
-    colour = {"VALID": "green", "INVALID": "red"}.get(report.verdict.value, "yellow")
-    words = {
-        "VALID": "真实有效 VALID",
-        "INVALID": "无效 INVALID",
-        "INDETERMINATE": "暂时无法确认 INDETERMINATE",
-    }[report.verdict.value]
-    console.print(f"[bold {colour}]{words}[/]  ({report.input_kind}, region {report.region})")
+    look = style(report.verdict)
+    console.print(
+        f"[bold {look.terminal}]{look.icon} {look.both()}[/]  "
+        f"({report.input_kind.value}, region {report.region})"
+    )
     cert = report.certificate
-    if cert:
+    if cert.known:
         console.print(
-            f"{cert.get('type_name_zh') or cert.get('cert_type')} "
-            f"{cert.get('certificate_id')} · {cert.get('issuer_name') or cert.get('issuer_id')}"
+            f"{cert.type_name_zh or cert.cert_type} {cert.certificate_id} · "
+            f"{cert.issuer_name or cert.issuer_id}"
         )
-        for field in cert.get("fields") or []:
-            console.print(f"  {field['label_zh']} {field['label_en']}: {field['value']}")
+        for field in cert.fields:
+            console.print(f"  {field.label_zh} {field.label_en}: {field.value}")
     table = Table()
     for column in ("check", "status", "reason", "message"):
         table.add_column(column)
     for check in report.checks:
+        sign = mark(check.status)
         table.add_row(
-            check.name,
-            f"[{_COLOUR[check.status]}]{check.status.value}[/]",
+            f"{label(check.name, lang)} [dim]{check.name.value}[/]",
+            f"[{sign.terminal}]{sign.icon} {check.status.value}[/]",
             check.reason.value if check.reason else "",
             message(check.reason, lang) if check.reason else "",
         )
     console.print(table)
     fresh = report.freshness
     console.print(
-        f"ledger data: block {fresh.get('block')} ({fresh.get('block_time')}), "
-        f"node {fresh.get('node')}"
+        f"ledger data: block {fresh.block} ({fresh.block_time}), source {fresh.source.value}, "
+        f"node {fresh.node}"
     )
 
 
@@ -116,7 +112,17 @@ def verify(
     verifier = _open(config, region)
     path = Path(target)
     if _is_file(path):
-        data = path.read_bytes()
+        try:
+            with path.open("rb") as file:
+                data = file.read(MAX_INPUT_BYTES + 1)
+        except OSError as exc:
+            err.print(f"[red]cannot read {path}: {exc.strerror}[/]")
+            raise typer.Exit(2) from exc
+        if len(data) > MAX_INPUT_BYTES:
+            err.print(
+                f"[red]{path} is larger than {MAX_INPUT_BYTES // 2**20} MB: not a certificate[/]"
+            )
+            raise typer.Exit(2)
         report = (
             verifier.verify_pdf(data)
             if data.lstrip()[:5] == b"%PDF-"
@@ -131,7 +137,7 @@ def verify(
         print(json.dumps(report.to_json(lang), ensure_ascii=False, indent=2))
     else:
         _render(report, lang)
-    raise typer.Exit(_EXIT[report.verdict])
+    raise typer.Exit(EXIT_CODES[report.verdict])
 
 
 def serve_verifier(
@@ -143,6 +149,7 @@ def serve_verifier(
     ] = 1,
 ) -> None:
     """The verifier service on 127.0.0.1: API, QR page, upload page, /docs, /metrics."""
+    configure_service()
     verifier = _open(config, region)  # fails here, with a clear message, on a bad config
     console.print(f"verifier for {region} on http://127.0.0.1:{port} ({workers} worker(s))")
     if workers == 1:

@@ -2,43 +2,71 @@
 clear rule for when its data is too old to answer from — and a signed trust bundle to fall back
 on when no node can be reached.
 
-Reads answer from the index (no node round-trip). ``refresh`` syncs it when it is older than
-``sync_interval``. If the node is down, the index keeps answering until its data is older than
-``max_stale``; after that the newest verified trust bundle answers ("offline, data as of block
-N"), if there is one recent enough; otherwise chain checks report CHAIN_UNAVAILABLE (could not
-check). A root missing from the bundle cannot be confirmed, so a certificate anchored after the
-bundle is INDETERMINATE, never INVALID."""
+Reads answer from the index (no node round-trip); ``refresh`` syncs it (the background syncer
+calls it every second). Whether the index may answer is judged by the age of its data alone —
+never by whether the node answered lately: once the last successful sync is older than
+``max_stale``, the newest verified trust bundle answers ("offline, data as of block N") if there
+is one recent enough, otherwise registry checks report CHAIN_UNAVAILABLE (could not check). A
+root missing from the bundle cannot be confirmed, so a certificate anchored after the bundle is
+INDETERMINATE, never INVALID. ``refresh`` never raises: every failure is counted in ``health``.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from ledger.chain import Chain
-from ledger.errors import LedgerError, NodeUnavailable
+from ledger.errors import NodeUnavailable
 from ledger.index import Freshness, RegistryIndex
 from ledger.records import Anchor, Issuer, Province, Revocation, SealCertificate
 from ledger.registry import Registry
 from verifier.bundles import BundleStore
 from verifier.errors import WouldBlock
+from verifier.quorum import cross_check
+from verifier.views import DataSource, FreshnessView
 
-__all__ = ["ChainView"]
+__all__ = ["ChainView", "SyncHealth"]
+
+log = logging.getLogger("ecert.verifier.sync")
 
 
 @dataclass(frozen=True, slots=True)
 class _Source:
-    kind: str
-    """``index`` (live), ``bundle`` (offline) or ``none`` (too old to answer from)."""
+    kind: DataSource
     index: RegistryIndex
     fresh: Freshness
 
 
+@dataclass(frozen=True, slots=True)
+class SyncHealth:
+    """How the syncing of the index is going (for ``/healthz``, ``/metrics`` and logs)."""
+
+    last_success: datetime | None = None
+    last_attempt: datetime | None = None
+    consecutive_failures: int = 0
+    failures_total: int = 0
+    last_error: str | None = None
+    """Kind and short message of the latest failure (cleared by a success)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "last_success": self.last_success.isoformat() if self.last_success else None,
+            "last_attempt": self.last_attempt.isoformat() if self.last_attempt else None,
+            "consecutive_failures": self.consecutive_failures,
+            "failures_total": self.failures_total,
+            "last_error": self.last_error,
+        }
+
+
 _SNAPSHOT_S = 0.25
 _MEMO_MAX = 50_000
+_NEVER = Freshness(block=-1, block_time=None, synced_at=None)
 
 
 class ChainView:
@@ -68,11 +96,20 @@ class ChainView:
         self.sync_interval = sync_interval
         self.max_stale = max_stale
         self.node_up = registry is not None
+        """Whether the last attempt to reach the node succeeded (shown, never decisive)."""
+        self.health = SyncHealth()
         self._last_attempt = 0.0
         self._lock = threading.Lock()
         self._snapshot: tuple[float, _Source] | None = None
         self._memo: dict[tuple[Any, ...], Any] = {}
-        self._memo_version: tuple[str, int, datetime | None] | None = None
+        self._memo_version: tuple[DataSource, int, datetime | None] | None = None
+
+    def _index_freshness(self) -> Freshness:
+        try:
+            return self.index.freshness()
+        except Exception as exc:  # an unreadable index cannot answer: say so, never raise
+            log.warning("registry index unreadable: %s", type(exc).__name__)
+            return _NEVER
 
     def _source(self) -> _Source:
         """Which data answers now, read at most every ``_SNAPSHOT_S`` (a verification asks
@@ -83,18 +120,17 @@ class ChainView:
         snapshot = self._snapshot
         if snapshot is not None and now - snapshot[0] < _SNAPSHOT_S:
             return snapshot[1]
-        fresh = self.index.freshness()
+        fresh = self._index_freshness()
         age = fresh.age_seconds()
-        source = _Source("index", self.index, fresh)
-        live_ok = age is not None and (self.node_up or age <= self.max_stale)
+        source = _Source(DataSource.INDEX, self.index, fresh)
         if self.disagreement is not None:
-            source = _Source("none", self.index, fresh)  # report it; answer from neither side
-        elif not live_ok:
+            source = _Source(DataSource.NONE, self.index, fresh)  # answer from neither side
+        elif age is None or age > self.max_stale:
             offline = self.bundles.current() if self.bundles is not None else None
             if offline is not None:
-                source = _Source("bundle", offline, offline.freshness())
-            elif age is None or age > self.max_stale:
-                source = _Source("none", self.index, fresh)
+                source = _Source(DataSource.BUNDLE, offline, offline.freshness())
+            else:
+                source = _Source(DataSource.NONE, self.index, fresh)
         version = (source.kind, source.fresh.block, source.fresh.block_time)
         if version != self._memo_version:
             self._memo = {}
@@ -154,83 +190,88 @@ class ChainView:
         )
 
     def refresh(self, *, force: bool = False) -> bool:
-        """Sync if due; returns whether the node answered."""
+        """Sync if due; returns whether it succeeded. Never raises: whatever goes wrong (the
+        node, a proxy in front of it, the index file) is counted in ``health`` and logged once
+        per kind of failure until a sync succeeds again."""
         if self.registry is None:
             return False
         with self._lock:
             if not force and time.monotonic() - self._last_attempt < self.sync_interval:
                 return self.node_up
             self._last_attempt = time.monotonic()
+            at = datetime.now(UTC)
             try:
                 self.index.sync(self.registry)
+                disagreement = (
+                    cross_check(
+                        self.index,
+                        self.witnesses,
+                        read_quorum=self.read_quorum,
+                        max_lag_blocks=self.max_lag_blocks,
+                    )
+                    if self.witnesses
+                    else None
+                )
+            except Exception as exc:
+                self._failed(at, exc)
+            else:
+                self.disagreement = disagreement
+                if self.health.consecutive_failures:
+                    log.warning(
+                        "registry sync recovered after %d failed attempts",
+                        self.health.consecutive_failures,
+                    )
+                self.health = replace(
+                    self.health,
+                    last_success=at,
+                    last_attempt=at,
+                    consecutive_failures=0,
+                    last_error=None,
+                )
                 self.node_up = True
-            except (NodeUnavailable, LedgerError):
-                self.node_up = False
-            if self.node_up and self.witnesses:
-                self.disagreement = self._cross_check()
             self._snapshot = None
             return self.node_up
 
-    def _cross_check(self) -> str | None:
-        """Ask the witness nodes for the block the index is at: the read stands only if at
-        least ``read_quorum`` nodes (the primary counts as one) have that very block hash.
-        A node that is behind, down, or on another chain does not confirm; the disagreement
-        is reported, never resolved by picking a side."""
-        fresh = self.index.freshness()
-        meta_hash = self.index.block_hash()
-        if fresh.block < 0 or meta_hash is None:
-            return None
-        confirmed, views = 1, []
-        for witness in self.witnesses:
-            try:
-                head = witness.block_number()
-                if head < fresh.block:
-                    views.append(f"{witness.description}: behind block {fresh.block}")
-                    continue
-                if head > fresh.block + self.max_lag_blocks:
-                    views.append(
-                        f"{witness.description}: at block {head}, the primary only at "
-                        f"{fresh.block} (missing blocks?)"
-                    )
-                    continue
-                seen = bytes(witness.block(fresh.block)["hash"]).hex()
-            except (NodeUnavailable, LedgerError) as exc:
-                views.append(f"{witness.description}: unreachable ({exc})")
-                continue
-            if seen == meta_hash:
-                confirmed += 1
-            else:
-                views.append(f"{witness.description}: block {fresh.block} is 0x{seen[:16]}…")
-        if confirmed >= self.read_quorum:
-            return None
-        return (
-            f"{confirmed} of {1 + len(self.witnesses)} nodes confirm block {fresh.block} "
-            f"(0x{meta_hash[:16]}…), {self.read_quorum} needed; " + "; ".join(views)
+    def _failed(self, at: datetime, exc: Exception) -> None:
+        kind = type(exc).__name__
+        error = f"{kind}: {str(exc)[:200]}"
+        previous = self.health.last_error or ""
+        if not previous.startswith(f"{kind}:"):
+            log.warning("registry sync failed: %s (retrying; answers follow the data's age)", error)
+        else:
+            log.debug("registry sync failed again: %s", error)
+        self.node_up = False
+        self.health = replace(
+            self.health,
+            last_attempt=at,
+            consecutive_failures=self.health.consecutive_failures + 1,
+            failures_total=self.health.failures_total + 1,
+            last_error=error,
         )
 
     def usable(self) -> bool:
         """Whether there is data fresh enough to answer from (the index or a bundle)."""
-        return self._source().kind != "none"
+        return self._source().kind is not DataSource.NONE
 
     @property
     def offline(self) -> bool:
         """Whether answers come from a trust bundle."""
-        return self._source().kind == "bundle"
+        return self._source().kind is DataSource.BUNDLE
 
-    def freshness(self) -> dict[str, Any]:
+    def freshness(self) -> FreshnessView:
         source = self._source()
         fresh = source.fresh
         age = fresh.age_seconds()
-        return {
-            "block": fresh.block,
-            "block_time": fresh.block_time.isoformat() if fresh.block_time else None,
-            "synced_at": fresh.synced_at.isoformat() if fresh.synced_at else None,
-            "age_seconds": round(age, 1) if age is not None else None,
-            "node": "up" if self.node_up else "down",
-            "source": "bundle" if source.kind == "bundle" else "index",
-            "offline": source.kind == "bundle",
-            "disagreement": self.disagreement,
-        }
+        return FreshnessView(
+            block=fresh.block,
+            block_time=fresh.block_time.isoformat() if fresh.block_time else None,
+            synced_at=fresh.synced_at.isoformat() if fresh.synced_at else None,
+            age_seconds=round(age, 1) if age is not None else None,
+            node="up" if self.node_up else "down",
+            source=source.kind,
+            offline=source.kind is DataSource.BUNDLE,
+            disagreement=self.disagreement,
+        )
 
     def anchor_of(self, root: bytes, *, local_only: bool = False) -> Anchor | None:
         """From the index; a miss is confirmed on the node, since the root may be newer than
@@ -248,7 +289,7 @@ class ChainView:
             source = self._source()
             where = (
                 f"not in the trust bundle (as of block {source.fresh.block})"
-                if source.kind == "bundle"
+                if source.kind is DataSource.BUNDLE
                 else "cannot confirm a missing anchor"
             )
             raise NodeUnavailable(f"{where}: node unreachable")
@@ -265,7 +306,3 @@ class ChainView:
             ),
         )
         return accounts
-
-    @staticmethod
-    def now() -> datetime:
-        return datetime.now(UTC)

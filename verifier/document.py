@@ -11,14 +11,22 @@ from typing import Any
 
 import pypdfium2 as pdfium
 import zxingcpp
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-__all__ = ["EmbeddedClaims", "decode_qr_image", "page_qr_text", "read_embedded_claims"]
+__all__ = [
+    "MAX_IMAGE_BYTES",
+    "EmbeddedClaims",
+    "decode_qr_image",
+    "page_qr_text",
+    "read_embedded_claims",
+    "read_image_qr",
+]
 
 ATTACHMENT_NAME = "ecert-claims.json"
 _MAX_ATTACHMENT = 256 * 1024
 _MAX_IMAGE_PIXELS = 40_000_000
+MAX_IMAGE_BYTES = 15 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -78,3 +86,18 @@ def page_qr_text(pdf: bytes) -> list[str]:
         return []
     finally:
         document.close()
+
+
+def read_image_qr(data: bytes) -> tuple[tuple[str, ...], str | None]:
+    """The QR texts in a photo or scan, or why it could not be read (never raises: a decoder
+    that fails is reported as a problem, so the answer is "take it again", not "not valid")."""
+    if len(data) > MAX_IMAGE_BYTES:
+        return (), "image larger than 15 MB"
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+        return tuple(decode_qr_image(image)), None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        return (), f"not a readable image: {type(exc).__name__}"
+    except Exception as exc:  # a decoder crash is "could not read", never a verdict
+        return (), f"the image could not be decoded: {type(exc).__name__}"

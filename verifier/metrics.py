@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Mapping
 
 __all__ = ["Metrics"]
 
@@ -33,8 +34,23 @@ class Metrics:
         with self._lock:
             self._verdicts[(input_kind, verdict)] += 1
 
-    def render(self) -> str:
-        lines = [
+    def render(
+        self,
+        *,
+        gauges: Mapping[str, tuple[str, float]] | None = None,
+        counters: Mapping[str, tuple[str, float]] | None = None,
+    ) -> str:
+        """The exposition text; ``gauges`` and ``counters`` are read by the caller at scrape
+        time (name → help, value)."""
+        lines = []
+        for kind, values in (("gauge", gauges or {}), ("counter", counters or {})):
+            for name, (text, value) in values.items():
+                lines += [
+                    f"# HELP {name} {text}",
+                    f"# TYPE {name} {kind}",
+                    f"{name} {float(value)}",
+                ]
+        lines += [
             "# HELP ecert_verifier_requests_total Requests by endpoint and HTTP status.",
             "# TYPE ecert_verifier_requests_total counter",
         ]

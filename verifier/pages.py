@@ -7,8 +7,10 @@ from html import escape
 from typing import Any
 
 from ledger.catalogue import catalogue
-from verifier.reasons import ReasonCode, check_label, message
+from verifier.names import label
+from verifier.reasons import ReasonCode, message
 from verifier.result import Status, Verdict, VerificationReport
+from verifier.verdicts import mark, style
 
 __all__ = ["result_page", "upload_page"]
 
@@ -20,12 +22,6 @@ _TEXT = {
         "qr": "二维码内容",
         "submit": "开始核验",
         "switch": "English",
-        "valid": "真实有效",
-        "invalid": "无效",
-        "indeterminate": "暂时无法确认",
-        "valid_hint": "该证照由登记的发证机关签发，未被篡改，未被撤销，本省认可。",
-        "invalid_hint": "请勿采信。原因见下方说明。",
-        "indeterminate_hint": "核验服务暂时无法取得全部信息，请稍后再试。这不表示证照无效。",
         "certificate": "证照信息",
         "checks": "核验项目",
         "again": "核验另一份",
@@ -48,13 +44,6 @@ _TEXT = {
         "qr": "QR text",
         "submit": "Verify",
         "switch": "中文",
-        "valid": "Genuine",
-        "invalid": "Not valid",
-        "indeterminate": "Could not confirm",
-        "valid_hint": "Issued by a registered issuer, unaltered, not revoked, recognised here.",
-        "invalid_hint": "Do not rely on it. The reasons are listed below.",
-        "indeterminate_hint": "The verifier could not get everything it needs. Please try "
-        "again later. This does not mean the certificate is invalid.",
         "certificate": "Certificate",
         "checks": "Checks",
         "again": "Verify another",
@@ -72,7 +61,10 @@ _TEXT = {
     },
 }
 
-_STYLE = """
+_BANNERS = "".join(f".{v.value}{{background:{style(v).colour}}}" for v in Verdict)
+_STYLE = (
+    _BANNERS
+    + """
 *{box-sizing:border-box}
 body{margin:0;font-family:"WenQuanYi Micro Hei","Noto Sans CJK SC","PingFang SC",sans-serif;
 font-size:20px;line-height:1.6;color:#111;background:#f6f6f4}
@@ -82,7 +74,6 @@ h2{font-size:24px;margin:24px 0 8px}
 .lang{float:right;font-size:18px}
 .banner{border-radius:12px;padding:20px;color:#fff;margin:12px 0}
 .banner b{display:block;font-size:40px;line-height:1.2}
-.VALID{background:#17703a}.INVALID{background:#b3261e}.INDETERMINATE{background:#9a6700}
 table{width:100%;border-collapse:collapse;background:#fff}
 td,th{padding:10px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
 th{width:35%;font-weight:normal;color:#444}
@@ -96,6 +87,7 @@ border:0;border-radius:10px}
 .small{font-size:16px;color:#555}
 .notice{background:#fff3cd;border-left:6px solid #9a6700;padding:12px;font-size:20px}
 """
+)
 
 
 def _lang(lang: str) -> str:
@@ -129,15 +121,6 @@ def upload_page(lang: str = "zh") -> str:
     return _page(lang, body, f"/?lang={'zh' if lang == 'en' else 'en'}")
 
 
-def _mark(status: Status) -> tuple[str, str]:
-    return {
-        Status.VALID: ("ok", "✔"),
-        Status.INVALID: ("bad", "✘"),
-        Status.ERROR: ("unk", "？"),
-        Status.SKIPPED: ("skip", "–"),
-    }[status]
-
-
 def _missing_agreement(data: Any, lang: str) -> str:
     """Which agreement is missing, in words: verifying province, issuing province, type."""
     spec = catalogue().get(str(data.get("cert_type")))
@@ -152,29 +135,25 @@ def result_page(report: VerificationReport, lang: str = "zh", switch_href: str =
     lang = _lang(lang)
     t = _TEXT[lang]
     verdict = report.verdict
-    key = {
-        Verdict.VALID: "valid",
-        Verdict.INVALID: "invalid",
-        Verdict.INDETERMINATE: "indeterminate",
-    }[verdict]
+    look = style(verdict)
     parts = [
         f'<div id="verdict" class="banner {verdict.value}" data-verdict="{verdict.value}">'
-        f"<b>{escape(t[key])}</b>{escape(t[key + '_hint'])}</div>"
+        f"<b>{escape(look.word(lang))}</b>{escape(look.hint(lang))}</div>"
     ]
-    cert: dict[str, Any] = dict(report.certificate)
-    if cert:
-        type_name = cert.get("type_name_en" if lang == "en" else "type_name_zh") or cert.get(
-            "cert_type", ""
+    cert = report.certificate
+    if cert.known:
+        type_name = (cert.type_name_en if lang == "en" else cert.type_name_zh) or (
+            cert.cert_type or ""
         )
-        until = (cert.get("valid_until") or "")[:10] or t["forever"]
+        until = (cert.valid_until or "")[:10] or t["forever"]
         rows = [
             (t["type"], type_name),
-            (t["number"], cert.get("certificate_id", "")),
-            (t["issuer"], cert.get("issuer_name") or cert.get("issuer_id", "")),
-            (t["validity"], f"{(cert.get('valid_from') or '')[:10]} – {until}"),
+            (t["number"], cert.certificate_id or ""),
+            (t["issuer"], cert.issuer_name or cert.issuer_id or ""),
+            (t["validity"], f"{(cert.valid_from or '')[:10]} – {until}"),
         ]
-        for f in cert.get("fields") or []:
-            rows.append((f["label_en"] if lang == "en" else f["label_zh"], f["value"]))
+        for f in cert.fields:
+            rows.append((f.label_en if lang == "en" else f.label_zh, f.value))
         parts.append(
             f"<h2>{escape(t['certificate'])}</h2><table>"
             + "".join(
@@ -182,15 +161,15 @@ def result_page(report: VerificationReport, lang: str = "zh", switch_href: str =
             )
             + "</table>"
         )
-    shown = cert.get("presentation")
-    if shown:
+    shown = cert.presentation
+    if shown is not None:
         parts.append(
             f'<p id="presentation" class="small">{escape(t["shown"])} '
-            f"{int(shown.get('seconds_left', 0))} {escape(t['seconds'])}</p>"
+            f"{shown.seconds_left} {escape(t['seconds'])}</p>"
         )
     items = []
     for check in report.checks:
-        css, mark = _mark(check.status)
+        sign = mark(check.status)
         text = message(check.reason, lang) if check.reason else ""
         if check.reason is ReasonCode.NOT_RECOGNISED and check.data.get("cert_type"):
             text += _missing_agreement(check.data, lang)
@@ -198,25 +177,24 @@ def result_page(report: VerificationReport, lang: str = "zh", switch_href: str =
             continue
         why = f"{'：' if lang == 'zh' else ': '}{escape(text)}" if text else ""
         items.append(
-            f'<li class="{css}" data-check="{escape(check.name)}">{mark} '
-            f"{escape(check_label(check.name, lang))}{why}</li>"
+            f'<li class="{sign.css}" data-check="{escape(check.name.value)}">{sign.icon} '
+            f"{escape(label(check.name, lang))}{why}</li>"
         )
     parts.append(f"<h2>{escape(t['checks'])}</h2><ul>{''.join(items)}</ul>")
-    fresh = dict(report.freshness)
-    node_note = t["node_down"] if fresh.get("node") == "down" else ""
-    if fresh.get("offline"):  # said right under the answer, not in the fine print
+    fresh = report.freshness
+    node_note = t["node_down"] if fresh.node == "down" else ""
+    if fresh.offline:  # said right under the answer, not in the fine print
         left, right = ("（", "）") if lang == "zh" else (" (", ")")
         parts.insert(
             1,
             f'<p id="offline" class="notice">{escape(t["offline"])} '
-            f"{escape(str(fresh.get('block')))}{left}"
-            f"{escape(str(fresh.get('block_time') or ''))}{right}</p>",
+            f"{fresh.block}{left}{escape(fresh.block_time or '')}{right}</p>",
         )
         node_note = ""
     parts.append(
         f'<p class="small">{escape(t["region"])} {escape(report.region)} · '
-        f"{escape(t['data'])} {escape(str(fresh.get('block')))} "
-        f"({escape(str(fresh.get('block_time') or ''))}){escape(node_note)}</p>"
+        f"{escape(t['data'])} {fresh.block} "
+        f"({escape(fresh.block_time or '')}){escape(node_note)}</p>"
     )
     parts.append(f'<p><a href="/?lang={lang}">{escape(t["again"])}</a></p>')
     return _page(lang, "".join(parts), switch_href or f"?lang={'zh' if lang == 'en' else 'en'}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ReasonCode", "check_label", "message"]
+__all__ = ["ReasonCode", "message"]
 
 
 class ReasonCode(StrEnum):
@@ -23,6 +23,8 @@ class ReasonCode(StrEnum):
     DOCUMENT_NO_CLAIMS = "DOCUMENT_NO_CLAIMS"
     CLAIMS_MISMATCH = "CLAIMS_MISMATCH"
     QR_MISSING = "QR_MISSING"
+    QR_UNREADABLE = "QR_UNREADABLE"
+    PAGE_NOT_RENDERED = "PAGE_NOT_RENDERED"
     QR_MALFORMED = "QR_MALFORMED"
     QR_MISMATCH = "QR_MISMATCH"
     QR_SIGNATURE_INVALID = "QR_SIGNATURE_INVALID"
@@ -38,7 +40,6 @@ class ReasonCode(StrEnum):
     EXPIRED = "EXPIRED"
     NOT_YET_VALID = "NOT_YET_VALID"
     NOT_RECOGNISED = "NOT_RECOGNISED"
-    # could not check
     # holder presentations
     PRESENTATION_MALFORMED = "PRESENTATION_MALFORMED"
     PRESENTATION_EXPIRED = "PRESENTATION_EXPIRED"
@@ -53,8 +54,10 @@ class ReasonCode(StrEnum):
     NODES_DISAGREE = "NODES_DISAGREE"
     PROOF_UNAVAILABLE = "PROOF_UNAVAILABLE"
     TRUST_LIST_MISSING = "TRUST_LIST_MISSING"
-    NOT_APPLICABLE = "NOT_APPLICABLE"
     UNEXPECTED = "UNEXPECTED"
+    # not checked
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+    PREREQUISITE_FAILED = "PREREQUISITE_FAILED"
 
 
 _MESSAGES: dict[ReasonCode, tuple[str, str]] = {
@@ -94,6 +97,14 @@ _MESSAGES: dict[ReasonCode, tuple[str, str]] = {
         "The certificate data does not match its registered digest.",
     ),
     ReasonCode.QR_MISSING: ("页面上没有找到二维码。", "No QR code was found on the page."),
+    ReasonCode.QR_UNREADABLE: (
+        "未能读取二维码，请重新拍摄（对准二维码，保持清晰、光线充足）。",
+        "Could not read a QR code: please take the photo again (close, sharp, well lit).",
+    ),
+    ReasonCode.PAGE_NOT_RENDERED: (
+        "未能显示证照页面以读取其二维码，请稍后再试。",
+        "The page could not be rendered to read its QR code; please try again.",
+    ),
     ReasonCode.QR_MALFORMED: ("二维码内容无法识别。", "The QR code is not an ecert code."),
     ReasonCode.QR_MISMATCH: (
         "二维码与本证照内容不符。",
@@ -183,43 +194,18 @@ _MESSAGES: dict[ReasonCode, tuple[str, str]] = {
         "核验服务缺少受信任的根证书。",
         "The verifier has no trusted root certificates.",
     ),
+    ReasonCode.UNEXPECTED: (
+        "核验时发生意外错误，暂无法确认，请稍后再试。",
+        "An unexpected error occurred; cannot confirm for now, please try again.",
+    ),
     ReasonCode.NOT_APPLICABLE: ("此项不适用。", "Not applicable."),
-    ReasonCode.UNEXPECTED: ("核验时发生意外错误。", "An unexpected error occurred."),
+    ReasonCode.PREREQUISITE_FAILED: (
+        "未核验：它所依赖的前一项未通过。",
+        "Not checked: a check it depends on did not pass.",
+    ),
 }
 
 
 def message(code: ReasonCode, lang: str = "zh") -> str:
     zh, en = _MESSAGES.get(code, ("", code.value))
-    return en if lang == "en" else zh
-
-
-_CHECK_LABELS = {
-    "document.format": ("文件格式", "File format"),
-    "document.claims": ("证照内容完整", "Certificate data intact"),
-    "seal.present": ("电子印章存在", "E-seal present"),
-    "seal.intact": ("电子印章完好", "E-seal intact"),
-    "seal.unmodified": ("盖章后未被修改", "Not changed after sealing"),
-    "seal.trusted": ("印章证书可信", "Seal certificate trusted"),
-    "seal.key_usage": ("印章证书用途正确", "Seal certificate fit for sealing"),
-    "seal.timestamp": ("时间戳有效", "Timestamp valid"),
-    "seal.registered": ("印章已在链上登记", "Seal registered on the ledger"),
-    "qr.read": ("二维码可识读", "QR code readable"),
-    "qr.signature": ("二维码由发证机关签名", "QR code signed by the issuer"),
-    "qr.matches_document": ("二维码与证照一致", "QR code matches the certificate"),
-    "anchor.included": ("已在区块链登记", "Recorded on the ledger"),
-    "anchor.issuer": ("发证机关已登记且有权签发", "Issuer registered and authorised"),
-    "status.not_revoked": ("未被撤销", "Not revoked"),
-    "status.validity": ("在有效期内", "Within its validity period"),
-    "recognition": ("本省认可该省签发的此类证照", "Recognised in this province"),
-    "presentation.read": ("出示码可识读", "Presentation readable"),
-    "presentation.fresh": ("出示码在有效时间内", "Presentation not expired"),
-    "presentation.claims": ("出示信息属于该证照", "Shown fields belong to the certificate"),
-    "presentation.holder": ("由持证人本人出示", "Shown by the certificate's holder"),
-    "presentation.nonce": ("出示码未被重复使用", "Presentation not replayed"),
-}
-
-
-def check_label(name: str, lang: str = "zh") -> str:
-    """A check's name in plain words for people (the dotted name stays in the data)."""
-    zh, en = _CHECK_LABELS.get(name, (name, name))
     return en if lang == "en" else zh

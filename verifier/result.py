@@ -1,8 +1,10 @@
 """Verification results as data: a list of checks, each VALID / INVALID / ERROR / SKIPPED with a
 stable reason code, and a verdict derived from them (never stored, never a bare boolean).
 
-"Could not check" (node down, proof directory unreachable, trust list missing) is ERROR, which
-makes the verdict INDETERMINATE — never VALID by default, never INVALID because we could not look.
+"Could not check" (node down, proof directory unreachable, trust list missing, a library that
+failed) is ERROR, which makes the verdict INDETERMINATE — never VALID by default, never INVALID
+because we could not look. SKIPPED is a check that did not apply, or whose prerequisite did not
+pass (named in ``data["needs"]``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from verifier.names import CheckName
 from verifier.reasons import ReasonCode, message
+from verifier.views import CertificateView, FreshnessView, InputKind
 
 __all__ = ["Check", "Status", "Verdict", "VerificationReport", "derive_verdict"]
 
@@ -34,7 +38,7 @@ class Verdict(StrEnum):
 class Check:
     """One check of one certificate."""
 
-    name: str
+    name: CheckName
     """Stable dotted name, e.g. ``seal.intact``."""
     status: Status
     reason: ReasonCode | None = None
@@ -44,12 +48,12 @@ class Check:
     data: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.status in (Status.INVALID, Status.ERROR) and self.reason is None:
+        if self.status is not Status.VALID and self.reason is None:
             raise ValueError(f"check {self.name} is {self.status} without a reason")
 
     def to_json(self, lang: str = "zh") -> dict[str, Any]:
         return {
-            "name": self.name,
+            "name": self.name.value,
             "status": self.status.value,
             "reason": self.reason.value if self.reason else None,
             "message": message(self.reason, lang) if self.reason else None,
@@ -69,24 +73,22 @@ def derive_verdict(checks: Sequence[Check]) -> Verdict:
     return Verdict.INDETERMINATE
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VerificationReport:
     """Everything a verification found."""
 
     checks: tuple[Check, ...]
-    input_kind: str
-    """``pdf``, ``image``, ``qr`` or ``id``."""
-    certificate: Mapping[str, Any] = field(default_factory=dict)
-    """What the certificate says (issuer, type, number, validity and, from a PDF, its fields)."""
-    freshness: Mapping[str, Any] = field(default_factory=dict)
-    """How current the registry data was (block, time, source)."""
+    """Always the same names, in the same order, for one input kind."""
+    input_kind: InputKind
+    certificate: CertificateView
+    freshness: FreshnessView
     region: str = ""
 
     @property
     def verdict(self) -> Verdict:
         return derive_verdict(self.checks)
 
-    def check(self, name: str) -> Check | None:
+    def check(self, name: CheckName) -> Check | None:
         return next((c for c in self.checks if c.name == name), None)
 
     def failures(self) -> list[Check]:
@@ -95,9 +97,9 @@ class VerificationReport:
     def to_json(self, lang: str = "zh") -> dict[str, Any]:
         return {
             "verdict": self.verdict.value,
-            "input": self.input_kind,
+            "input": self.input_kind.value,
             "region": self.region,
-            "certificate": dict(self.certificate),
+            "certificate": self.certificate.to_json(),
             "checks": [c.to_json(lang) for c in self.checks],
-            "freshness": dict(self.freshness),
+            "freshness": self.freshness.to_json(),
         }

@@ -185,7 +185,7 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "SUPERSEDED" in out
     assert "audit log: 5 entries, intact" in out
     assert "signed by GD, JS, ZJ" in out  # the trust bundle
-    assert "certificate VALID — offline, data as of block" in out
+    assert "certificate 真实有效 Genuine — offline, data as of block" in out
     demo = tmp_path / "demo"
     assert len(list((demo / "out").glob("*.pdf"))) == 12
     assert len(list((demo / "out").glob("*-qr.png"))) == 12

@@ -117,7 +117,7 @@ def test_nodes_that_disagree_are_reported_not_resolved(tmp_path: Path) -> None:
                 report = verifier.verify_pdf(pipeline.pdf(ISSUER, number))
                 assert report.verdict is Verdict.INDETERMINATE, (name, report.to_json("en"))
                 assert ReasonCode.NODES_DISAGREE in {c.reason for c in report.failures()}
-                assert report.freshness["disagreement"]
+                assert report.freshness.disagreement
 
         # With a quorum of one (the primary alone), A's view answers: the revocation shows.
         alone = build_verifier(

@@ -43,6 +43,24 @@ class Network:
     def pdf(self, certificate_id: str, issuer_id: str = ZJ_MARKET) -> bytes:
         return self.pipeline.pdf(issuer_id, certificate_id)
 
+    def issue_one(self, reference: str, *, days: int = 30) -> str:
+        """One more business licence, sealed, anchored, and its proof in the folder."""
+        until = (datetime.now(UTC) + timedelta(days=days)).date()
+        record = sample_record("BUSINESS_LICENCE", random.Random(reference))
+        (result,) = self.pipeline.submit(
+            ZJ_MARKET, [Submission(reference, "BUSINESS_LICENCE", record, until)]
+        )
+        number = result.certificate_id or ""
+        self.pipeline.seal_pending()
+        self.pipeline.close_batches(force=True)
+        self.pipeline.anchor_pending()
+        folder = self.home / "proofs" / ZJ_MARKET
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{number}.json").write_text(
+            json.dumps(self.pipeline.public_proof(ZJ_MARKET, number))
+        )
+        return number
+
     def verifier(self, region: str = "ZJ", **changes: object) -> Verifier:
         config = VerifierConfig.load(self.config_path)
         if changes:

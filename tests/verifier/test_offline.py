@@ -4,16 +4,12 @@ anchored after it is INDETERMINATE, and with the node back the verifier returns 
 
 from __future__ import annotations
 
-import json
-import random
+import time
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from issuer.pipeline import Submission
-from issuer.samples import sample_record
 from issuer.site import bundle_secret
 from ledger.bundle import SignedBundle, TrustBundle, aggregate_signatures, sign_bundle
 from ledger.index import RegistryIndex
@@ -43,33 +39,16 @@ def _bundle(network: Network, out: Path) -> SignedBundle:
     return signed
 
 
-def _issue_one(network: Network, reference: str) -> str:
-    until = (datetime.now(UTC) + timedelta(days=30)).date()
-    record = sample_record("BUSINESS_LICENCE", random.Random(reference))
-    (result,) = network.pipeline.submit(
-        ZJ_MARKET, [Submission(reference, "BUSINESS_LICENCE", record, until)]
-    )
-    number = result.certificate_id or ""
-    network.pipeline.seal_pending()
-    network.pipeline.close_batches(force=True)
-    network.pipeline.anchor_pending()
-    folder = network.home / "proofs" / ZJ_MARKET
-    (folder / f"{number}.json").write_text(
-        json.dumps(network.pipeline.public_proof(ZJ_MARKET, number))
-    )
-    return number
-
-
 def test_offline_answers_from_the_bundle_and_returns_to_live_data(
     network: Network, tmp_path: Path
 ) -> None:
     signed = _bundle(network, tmp_path / "bundle.json")
-    later = _issue_one(network, "after-the-bundle")
+    later = network.issue_one("after-the-bundle")
     config = replace(
         VerifierConfig.load(network.config_path),
         index_dir=str(tmp_path / "verifier"),
         trust_bundles=[str(tmp_path / "bundle.json")],
-        max_stale_seconds=0.0,
+        max_stale_seconds=1.0,
     )
     verifier = build_verifier(config, network.config_path, region="ZJ")
     bundles = verifier.chain.bundles
@@ -82,11 +61,12 @@ def test_offline_answers_from_the_bundle_and_returns_to_live_data(
     try:
         verifier.chain.refresh(force=True)
         assert not verifier.chain.node_up
+        time.sleep(1.3)  # the index's data is now older than max_stale_seconds
         good = verifier.verify_pdf(network.pdf(network.good))
         assert good.verdict is Verdict.VALID, good.to_json("en")
-        assert good.freshness["offline"] is True
-        assert good.freshness["source"] == "bundle"
-        assert good.freshness["block"] == signed.bundle.block
+        assert good.freshness.offline is True
+        assert good.freshness.source == "bundle"
+        assert good.freshness.block == signed.bundle.block
         page = result_page(good, "zh")
         assert 'id="offline"' in page
         assert "离线核验" in page
@@ -112,8 +92,8 @@ def test_offline_answers_from_the_bundle_and_returns_to_live_data(
     assert verifier.chain.refresh(force=True)
     back = verifier.verify_pdf(network.pdf(later))
     assert back.verdict is Verdict.VALID
-    assert back.freshness["offline"] is False
-    assert back.freshness["source"] == "index"
+    assert back.freshness.offline is False
+    assert back.freshness.source == "index"
 
 
 def test_without_a_bundle_or_with_a_refused_one_offline_is_indeterminate(
@@ -142,6 +122,6 @@ def test_without_a_bundle_or_with_a_refused_one_offline_is_indeterminate(
         verifier.chain.refresh(force=True)
         report = verifier.verify_pdf(network.pdf(network.good))
         assert report.verdict is Verdict.INDETERMINATE
-        assert report.freshness["offline"] is False
+        assert report.freshness.offline is False
     finally:
         network.node.start()

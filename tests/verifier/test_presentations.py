@@ -108,8 +108,8 @@ def test_two_fields_verify_valid_everywhere_showing_only_those_fields(
     report = network.verifier().verify_qr_text(text)
     assert report.verdict is Verdict.VALID, report.to_json("en")
     assert report.input_kind == "presentation"
-    assert {f["key"] for f in report.certificate["fields"]} == set(SHOWN)
-    assert 250 <= report.certificate["presentation"]["seconds_left"] <= 300
+    assert {f.key for f in report.certificate.fields} == set(SHOWN)
+    assert 250 <= report.certificate.presentation.seconds_left <= 300
 
     api = httpx.post(f"{service.url}/api/v1/verify", json={"presentation": text}, timeout=30)
     body = api.json()
@@ -281,7 +281,7 @@ def test_wallet_commands_make_a_presentation_a_verifier_accepts(
     assert "QR version" in shown.stdout
     report = network.verifier().verify_qr_text(text)
     assert report.verdict is Verdict.VALID, report.to_json("en")
-    assert 100 <= report.certificate["presentation"]["seconds_left"] <= 120
+    assert 100 <= report.certificate.presentation.seconds_left <= 120
     from PIL import Image  # noqa: PLC0415
 
     decoded = zxingcpp.read_barcodes(Image.open(tmp_path / "qr.png"))
@@ -314,7 +314,7 @@ def test_a_presentation_verifies_offline_from_the_trust_bundle(
         verifier.chain.refresh(force=True)
         report = verifier.verify_presentation(mine.present(SHOWN).encode())
         assert report.verdict is Verdict.VALID, report.to_json("en")
-        assert report.freshness["offline"] is True
+        assert report.freshness.offline is True
     finally:
         network.node.start()
 
@@ -361,7 +361,7 @@ def test_holder_page_makes_a_qr_the_verifier_accepts(network: Network, tmp_path:
         (found,) = zxingcpp.read_barcodes(qr)
         report = network.verifier().verify_qr_text(found.text)
         assert report.verdict is Verdict.VALID, report.to_json("en")
-        assert {f["key"] for f in report.certificate["fields"]} == {"name", "uscc"}
+        assert {f.key for f in report.certificate.fields} == {"name", "uscc"}
         bad = httpx.post(f"{page.url}/present", data={"token": "nope"}, timeout=10)
         assert bad.status_code == 400
         junk = httpx.post(

@@ -1,0 +1,113 @@
+"""What a verification knows, as frozen values: the *subject* (which certificate, with the values
+its leaf binds), built once from the QR code, the embedded claims or the proof record; and the
+*evidence* gathered along the way (the parsed PDF, the seal's validation status, the proof, the
+anchor...). A check that learns something returns new evidence (``dataclasses.replace``); nothing
+is changed halfway."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from typing import Any
+
+from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation.status import PdfSignatureStatus
+
+from ledger.presentation import Presentation
+from ledger.proofrecord import ProofRecord
+from ledger.qrpayload import QrPayload
+from ledger.records import Anchor, Issuer
+from verifier.document import EmbeddedClaims
+
+__all__ = ["Evidence", "Subject"]
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """The certificate being verified, as the presented input describes it."""
+
+    issuer_id: str
+    certificate_id: str
+    cert_type: str | None = None
+    """``None`` when only the number was given (the proof record then says)."""
+    claims_commitment: bytes | None = None
+    document_digest: bytes | None = None
+    """SHA-256 of the presented file; ``None`` without a document (the record's is used)."""
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+    @classmethod
+    def from_qr(cls, payload: QrPayload) -> Subject:
+        return cls(
+            issuer_id=payload.issuer_id,
+            certificate_id=payload.certificate_id,
+            cert_type=payload.cert_type,
+            claims_commitment=payload.claims_commitment,
+            valid_from=payload.valid_from,
+            valid_until=payload.valid_until,
+        )
+
+    @classmethod
+    def from_record(cls, record: ProofRecord) -> Subject:
+        return cls(
+            issuer_id=record.issuer_id,
+            certificate_id=record.certificate_id,
+            cert_type=record.cert_type,
+            claims_commitment=record.claims_commitment,
+            document_digest=record.document_digest,
+            valid_from=record.valid_from,
+            valid_until=record.valid_until,
+        )
+
+    def completed_by(self, record: ProofRecord) -> Subject:
+        """A subject known only by its number, completed from its proof record (which the
+        anchor then vouches for); any other subject is returned as it is."""
+        if self.cert_type is not None:
+            return self
+        return replace(Subject.from_record(record), document_digest=self.document_digest)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Everything found so far; each field is set once, by the check that found it."""
+
+    subject: Subject | None = None
+    # a PDF
+    pdf: bytes | None = None
+    reader: PdfFileReader | None = None
+    seal_cert: asn1_x509.Certificate | None = None
+    """The certificate the seal names (read before validation, so it is known even if
+    validation fails)."""
+    seal_status: PdfSignatureStatus | None = None
+    embedded: EmbeddedClaims | None = None
+    # a QR code (printed on the page, photographed, or as text)
+    qr_texts: tuple[str, ...] = ()
+    """What a decoder read off an image; empty for text input."""
+    image_problem: str | None = None
+    """Why an image could not be read (too large, not an image, decoder failure)."""
+    qr: QrPayload | None = None
+    # a holder's presentation
+    presentation_text: str | None = None
+    presentation: Presentation | None = None
+    # the registry
+    issuer: Issuer | None = None
+    record: ProofRecord | None = None
+    """The certificate's public proof: fetched, or carried by a presentation."""
+    leaf_hash: bytes | None = None
+    anchor: Anchor | None = None
+
+    def but(self, **changes: Any) -> Evidence:
+        """A copy with ``changes`` (``dataclasses.replace`` without its per-call field
+        introspection: this runs a few times per verification on the hot path)."""
+        new = object.__new__(Evidence)
+        for name in _EVIDENCE_FIELDS:
+            object.__setattr__(
+                new, name, changes.pop(name) if name in changes else getattr(self, name)
+            )
+        if changes:
+            raise TypeError(f"Evidence has no field {sorted(changes)}")
+        return new
+
+
+_EVIDENCE_FIELDS = tuple(f.name for f in fields(Evidence))

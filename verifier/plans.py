@@ -1,0 +1,82 @@
+"""Which checks each input kind gets, in which order, and what each needs. A report of one input
+kind always carries exactly these names (``Plan.names``), whatever happened."""
+
+from __future__ import annotations
+
+from verifier.checks import document, presentation, qr, recognition, registry, seal, status
+from verifier.names import CheckName as N
+from verifier.runner import Plan, Step
+from verifier.views import InputKind
+
+__all__ = ["PLANS", "plan_for"]
+
+
+def _registry(after: N | None, *, document_seal: bool = False) -> tuple[Step, ...]:
+    """The registry checks, once ``after`` (what made the subject known) has passed."""
+    entry = (after,) if after else ()
+    seal_needs = (N.ANCHOR_INCLUDED, N.SEAL_PRESENT) if document_seal else (N.ANCHOR_INCLUDED,)
+    return (
+        Step(N.ANCHOR_ISSUER, registry.anchor_issuer, entry),
+        Step(N.ANCHOR_INCLUDED, registry.anchor_included, (N.ANCHOR_ISSUER,)),
+        Step(N.SEAL_REGISTERED, registry.seal_registered, seal_needs),
+        Step(N.STATUS_NOT_REVOKED, status.not_revoked, (N.ANCHOR_INCLUDED,)),
+        Step(N.STATUS_VALIDITY, status.within_validity, (N.ANCHOR_INCLUDED,)),
+        Step(N.RECOGNITION, recognition.recognised_here, (N.ANCHOR_INCLUDED,)),
+    )
+
+
+PDF = Plan(
+    InputKind.PDF,
+    (
+        Step(N.DOCUMENT_FORMAT, document.document_format),
+        Step(N.SEAL_PRESENT, seal.seal_present, (N.DOCUMENT_FORMAT,)),
+        Step(N.SEAL_INTACT, seal.seal_intact, (N.SEAL_PRESENT,)),
+        Step(N.SEAL_UNMODIFIED, seal.seal_unmodified, (N.SEAL_INTACT,)),
+        Step(N.SEAL_TRUSTED, seal.seal_trusted, (N.SEAL_INTACT,)),
+        Step(N.SEAL_KEY_USAGE, seal.seal_key_usage, (N.SEAL_PRESENT,)),
+        Step(N.SEAL_TIMESTAMP, seal.seal_timestamp, (N.SEAL_INTACT,)),
+        Step(N.DOCUMENT_CLAIMS, document.document_claims, (N.DOCUMENT_FORMAT,)),
+        Step(N.QR_MATCHES_DOCUMENT, qr.qr_matches_document, (N.DOCUMENT_CLAIMS,)),
+        Step(N.QR_SIGNATURE, qr.qr_signature, (N.QR_MATCHES_DOCUMENT,)),
+        *_registry(N.DOCUMENT_CLAIMS, document_seal=True),
+    ),
+)
+
+IMAGE = Plan(
+    InputKind.IMAGE,
+    (
+        Step(N.QR_READ, qr.qr_read_image),
+        Step(N.QR_SIGNATURE, qr.qr_signature, (N.QR_READ,)),
+        *_registry(N.QR_READ),
+    ),
+)
+
+QR = Plan(
+    InputKind.QR,
+    (
+        Step(N.QR_READ, qr.qr_read_text),
+        Step(N.QR_SIGNATURE, qr.qr_signature, (N.QR_READ,)),
+        *_registry(N.QR_READ),
+    ),
+)
+
+ID = Plan(InputKind.ID, _registry(None))
+
+PRESENTATION = Plan(
+    InputKind.PRESENTATION,
+    (
+        Step(N.PRESENTATION_READ, presentation.presentation_read),
+        Step(N.PRESENTATION_FRESH, presentation.presentation_fresh, (N.PRESENTATION_READ,)),
+        Step(N.PRESENTATION_CLAIMS, presentation.presentation_claims, (N.PRESENTATION_READ,)),
+        Step(N.PRESENTATION_HOLDER, presentation.presentation_holder, (N.PRESENTATION_READ,)),
+        *_registry(N.PRESENTATION_READ),
+        # last: a run repeated after WouldBlock must not have used the nonce up
+        Step(N.PRESENTATION_NONCE, presentation.presentation_nonce, (N.PRESENTATION_READ,)),
+    ),
+)
+
+PLANS: dict[InputKind, Plan] = {p.kind: p for p in (PDF, IMAGE, QR, ID, PRESENTATION)}
+
+
+def plan_for(kind: InputKind) -> Plan:
+    return PLANS[kind]

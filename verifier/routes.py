@@ -1,0 +1,268 @@
+"""The verifier service's routes: the JSON API for banks' systems, the page a certificate's QR
+code opens, the upload page, health, the trust bundle for peers, and Prometheus metrics.
+
+Verification runs in a worker thread with a timeout unless it needs nothing but local data; the
+verification itself never raises (the runner turns failures into ERROR checks)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.datastructures import UploadFile
+
+from verifier.engine import Verifier
+from verifier.errors import WouldBlock
+from verifier.metrics import Metrics
+from verifier.pages import result_page, upload_page
+from verifier.result import VerificationReport
+from verifier.schemas import HealthOut, NonceOut, VerifyAnswer, VerifyJson
+from verifier.sync import IndexSyncer
+
+__all__ = ["VERIFY_TIMEOUT_S", "router"]
+
+VERIFY_TIMEOUT_S = 20.0
+Lang = Annotated[str, Query(pattern="^(zh|en)$", description="zh (default) or en")]
+
+
+def _answer(report: VerificationReport, lang: str) -> Response:
+    """The report as compact JSON, serialised once (no re-validation on the way out)."""
+    body = json.dumps(report.to_json(lang), ensure_ascii=False, separators=(",", ":"))
+    return Response(body.encode("utf-8"), media_type="application/json")
+
+
+async def get_verifier(request: Request) -> Verifier:
+    verifier: Verifier = request.app.state.verifier
+    return verifier
+
+
+async def get_metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+VerifierDep = Annotated[Verifier, Depends(get_verifier)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+
+
+async def _run(
+    metrics: Metrics, kind: str, work: Callable[[], VerificationReport]
+) -> VerificationReport:
+    try:
+        report = await asyncio.wait_for(run_in_threadpool(work), VERIFY_TIMEOUT_S)
+    except TimeoutError as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "verification took too long; try again"
+        ) from exc
+    metrics.verdict(kind, report.verdict.value)
+    return report
+
+
+async def _qr(verifier: Verifier, metrics: Metrics, text: str) -> VerificationReport:
+    """QR text: on the event loop when everything it needs is local (index, cached proofs; well
+    under a millisecond, cheaper than a thread hop), else in a worker thread."""
+    try:
+        report = verifier.verify_qr_text(text, local_only=True)
+    except WouldBlock:
+        return await _run(metrics, "qr", lambda: verifier.verify_qr_text(text))
+    metrics.verdict("qr", report.verdict.value)
+    return report
+
+
+async def _from_upload(
+    verifier: Verifier, metrics: Metrics, upload: UploadFile
+) -> VerificationReport:
+    data = await upload.read()
+    if not data:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the uploaded file is empty")
+    if data.lstrip()[:5] == b"%PDF-":
+        return await _run(metrics, "pdf", lambda: verifier.verify_pdf(data))
+    return await _run(metrics, "image", lambda: verifier.verify_image(data))
+
+
+router = APIRouter()
+
+_REQUEST_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": VerifyJson.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "/api/v1/verify",
+    tags=["verify"],
+    operation_id="verify",
+    openapi_extra=_REQUEST_BODY,
+    response_model=VerifyAnswer,
+    responses={
+        400: {"description": "Malformed request"},
+        413: {"description": "Body too large"},
+        415: {"description": "Unsupported content type"},
+        422: {"description": "Invalid fields"},
+        503: {"description": "Verification took too long; try again"},
+    },
+)
+async def verify_api(request: Request, lang: Lang = "zh") -> Response:
+    """Verify a certificate: multipart ``file`` (PDF or QR image), or JSON with ``qr_text``,
+    ``presentation``, or ``issuer_id`` + ``certificate_id``. Returns the verdict (VALID /
+    INVALID / INDETERMINATE), every check with its status and stable reason code (always the
+    same check names for one input kind), and the certificate's fields."""
+    # The hot path: app state read directly (each FastAPI dependency costs ~30 µs a request).
+    verifier: Verifier = request.app.state.verifier
+    metrics: Metrics = request.app.state.metrics
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        try:
+            form = await request.form(max_files=1, max_fields=5)
+        except Exception as exc:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, "malformed multipart body") from exc
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, "send the file in field 'file'")
+        report = await _from_upload(verifier, metrics, upload)
+    elif content_type == "application/json":
+        try:
+            body = VerifyJson.model_validate_json(await request.body())
+        except ValueError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid JSON body") from exc
+        if body.qr_text or body.presentation:
+            text = body.presentation or body.qr_text or ""
+            report = await _qr(verifier, metrics, text)
+        elif body.issuer_id and body.certificate_id:
+            issuer_id, number = body.issuer_id, body.certificate_id
+            report = await _run(metrics, "id", lambda: verifier.verify_id(issuer_id, number))
+        else:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                "give qr_text, or issuer_id and certificate_id",
+            )
+    else:
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send multipart/form-data or application/json"
+        )
+    return _answer(report, lang)
+
+
+@router.get("/v/{payload}", response_class=HTMLResponse, tags=["pages"], operation_id="verifyPage")
+async def qr_page(
+    payload: str,
+    verifier: VerifierDep,
+    metrics: MetricsDep,
+    lang: Lang = "zh",
+) -> HTMLResponse:
+    """The page a certificate's QR code opens."""
+    if len(payload) > 1000:
+        raise HTTPException(status.HTTP_414_URI_TOO_LONG, "QR text too long")
+    report = await _qr(verifier, metrics, payload)
+    switch = f"/v/{payload}?lang={'zh' if lang == 'en' else 'en'}"
+    return HTMLResponse(result_page(report, lang, switch))
+
+
+@router.post("/api/v1/nonce", tags=["verify"], response_model=NonceOut, operation_id="createNonce")
+async def nonce(verifier: VerifierDep) -> NonceOut:
+    """A fresh nonce for a holder's presentation: it is accepted once, within ten minutes, so a
+    screenshot of the presentation cannot be used again."""
+    value, expires = verifier.nonces.issue()
+    return NonceOut(nonce=value.hex(), expires_at=expires)
+
+
+@router.get("/", response_class=HTMLResponse, tags=["pages"], operation_id="uploadPage")
+async def home_page(lang: Lang = "zh") -> HTMLResponse:
+    """Upload a PDF or a QR photo, or paste the QR text."""
+    return HTMLResponse(upload_page(lang))
+
+
+@router.post("/verify", response_class=HTMLResponse, tags=["pages"], operation_id="verifyForm")
+async def verify_form(
+    request: Request, verifier: VerifierDep, metrics: MetricsDep, lang: Lang = "zh"
+) -> HTMLResponse:
+    """The upload page's form."""
+    try:
+        form = await request.form(max_files=1, max_fields=5)
+    except Exception as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "malformed form") from exc
+    upload = form.get("file")
+    text = form.get("qr_text")
+    if isinstance(upload, UploadFile) and upload.filename:
+        report = await _from_upload(verifier, metrics, upload)
+    elif isinstance(text, str) and text.strip():
+        qr = text.strip()[:1000]
+        report = await _qr(verifier, metrics, qr)
+    else:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "choose a file or paste the QR text")
+    return HTMLResponse(result_page(report, lang, f"/?lang={'zh' if lang == 'en' else 'en'}"))
+
+
+@router.get("/healthz", tags=["ops"], response_model=HealthOut, operation_id="healthz")
+async def healthz(request: Request, verifier: VerifierDep) -> HealthOut:
+    """Whether the service answers, how old its registry data is, and how syncing goes."""
+    bundles = verifier.chain.bundles
+    syncer: IndexSyncer | None = request.app.state.syncer
+    return HealthOut(
+        status="ok",
+        region=verifier.region,
+        ledger=verifier.chain.freshness(),
+        sync=verifier.chain.health,
+        syncer_alive=syncer.alive if syncer is not None else None,
+        trust_bundle=bundles.describe() if bundles is not None else None,
+    )
+
+
+@router.get(
+    "/api/v1/bundle",
+    tags=["bundle"],
+    operation_id="trustBundle",
+    responses={404: {"description": "No verified trust bundle yet"}},
+)
+async def trust_bundle(verifier: VerifierDep) -> Response:
+    """The newest trust bundle this verifier verified and answers from when offline, for peer
+    verifiers to fetch (each verifies it again: nothing here is taken on trust)."""
+    bundles = verifier.chain.bundles
+    signed = bundles.bundle if bundles is not None else None
+    if signed is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no verified trust bundle yet")
+    body = json.dumps(signed.to_json(), ensure_ascii=False, separators=(",", ":"))
+    return Response(body.encode("utf-8"), media_type="application/json")
+
+
+@router.get("/metrics", response_class=PlainTextResponse, tags=["ops"], operation_id="metrics")
+async def metrics_text(verifier: VerifierDep, metrics: MetricsDep) -> PlainTextResponse:
+    fresh, health = verifier.chain.freshness(), verifier.chain.health
+    gauges = {
+        "ecert_verifier_data_age_seconds": (
+            "Seconds since the registry data was last synced (-1: never).",
+            fresh.age_seconds if fresh.age_seconds is not None else -1.0,
+        ),
+        "ecert_verifier_data_block": ("Last block the registry data includes.", fresh.block),
+        "ecert_verifier_last_sync_success_timestamp": (
+            "Unix time of the last successful sync (0: never).",
+            health.last_success.timestamp() if health.last_success else 0.0,
+        ),
+        "ecert_verifier_sync_consecutive_failures": (
+            "Failed sync attempts since the last success.",
+            health.consecutive_failures,
+        ),
+    }
+    counters = {
+        "ecert_verifier_sync_failures_total": ("Failed sync attempts.", health.failures_total),
+    }
+    return PlainTextResponse(
+        metrics.render(gauges=gauges, counters=counters),
+        media_type="text/plain; version=0.0.4",
+    )
