@@ -24,6 +24,7 @@ from issuer.pipeline import Pipeline, PipelineError
 from issuer.pkistore import PkiStore
 from issuer.records_io import RecordFileError, read_records
 from issuer.sealing import SealingPool
+from issuer.sm2store import Sm2PkiStore
 from issuer.tokens import create_token
 from issuer.tsa import create_tsa_app
 from ledger.codes import RevocationReason
@@ -210,15 +211,31 @@ def audit_verify() -> None:
 @trust_app.command("roots")
 def trust_roots(
     out: Annotated[Path, typer.Option(help="PEM file to write.")] = Path("ecert-roots.pem"),
+    sm2: Annotated[bool, typer.Option("--sm2", help="The SM2 (national standard) root.")] = False,
 ) -> None:
     """Write the national root certificate(s) as PEM."""
-    path = open_site().pki.export_roots(out)
+    try:
+        path = (
+            Sm2PkiStore(home(), password_from_env()).export_roots(out)
+            if sm2
+            else open_site().pki.export_roots(out)
+        )
+    except LedgerError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
     console.print(f"wrote {path}")
 
 
+SM2Opt = Annotated[bool, typer.Option("--sm2", help="In the SM2 (national standard) PKI.")]
+
+
 @pki_app.command("init-root")
-def pki_init_root() -> None:
+def pki_init_root(sm2: SM2Opt = False) -> None:
     """Create the national root CA (once); its key is stored encrypted."""
+    if sm2:
+        sm2_root = Sm2PkiStore(home(), password_from_env()).init_root()
+        console.print(f"SM2 root CA: {sm2_root.cert.subject.human_friendly}")
+        return
     root = PkiStore(home(), password_from_env()).init_root()
     console.print(f"root CA: {root.cert.subject.rfc4514_string()}")
 
@@ -227,8 +244,14 @@ def pki_init_root() -> None:
 def pki_add_province(
     code: Annotated[str, typer.Option(help="Province code, e.g. ZJ.")],
     name: Annotated[str, typer.Option(help="Display name, e.g. 浙江省.")],
+    sm2: SM2Opt = False,
 ) -> None:
-    """Create a province CA and its timestamp-authority certificate under the root."""
+    """Create a province CA and its timestamp-authority certificate under the root (with
+    --sm2: an SM2 province CA and its seal-making certificate)."""
+    if sm2:
+        sm2_ca = Sm2PkiStore(home(), password_from_env()).add_province(code, name)
+        console.print(f"SM2 province CA: {sm2_ca.cert.subject.human_friendly}")
+        return
     ca = PkiStore(home(), password_from_env()).add_province(code, name)
     console.print(f"province CA: {ca.cert.subject.rfc4514_string()}")
 
@@ -239,8 +262,16 @@ def pki_issue_seal(
     name: Annotated[str, typer.Option(help="Department name.")],
     province: Annotated[str, typer.Option(help="Province code.")],
     province_name: Annotated[str, typer.Option(help="Province display name.")],
+    sm2: SM2Opt = False,
 ) -> None:
-    """Issue a department's seal certificate (register its fingerprint with the province)."""
+    """Issue a department's seal certificate (register its fingerprint with the province);
+    with --sm2 an SM2 seal certificate and its GB/T 38540 seal."""
+    if sm2:
+        sm2_stem = Sm2PkiStore(home(), password_from_env()).issue_seal(
+            province, province_name, issuer, name
+        )
+        console.print(f"{issuer}: SM2 {sm2_stem}")
+        return
     store = PkiStore(home(), password_from_env())
     stem = store.issue_seal(province, province_name, issuer, name)
     console.print(f"{issuer}: {stem}, SHA-256 {store.seal_fingerprint(issuer, stem).hex()}")

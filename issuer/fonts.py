@@ -13,7 +13,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 
 from ledger.errors import LedgerError
 
-__all__ = ["CJK_FONT", "register_cjk_font"]
+__all__ = ["CJK_FONT", "cjk_font_path", "register_cjk_font"]
 
 CJK_FONT = "ecert-cjk"
 _CANDIDATES = (
@@ -23,15 +23,21 @@ _CANDIDATES = (
 
 
 @cache
-def register_cjk_font() -> str:
-    """Register the CJK font with reportlab once; returns its name."""
+def cjk_font_path() -> Path:
+    """The font file (face 0 of a collection is the one used)."""
     override = os.environ.get("ECERT_CJK_FONT")
     paths = [Path(override)] if override else list(_CANDIDATES)
     for path in paths:
         if path.is_file():
-            pdfmetrics.registerFont(TTFont(CJK_FONT, str(path), subfontIndex=0))
-            return CJK_FONT
+            return path
     raise LedgerError(
         "no CJK font found: install Debian's fonts-wqy-microhei (make setup does) "
         "or set ECERT_CJK_FONT"
     )
+
+
+@cache
+def register_cjk_font() -> str:
+    """Register the CJK font with reportlab once; returns its name."""
+    pdfmetrics.registerFont(TTFont(CJK_FONT, str(cjk_font_path()), subfontIndex=0))
+    return CJK_FONT

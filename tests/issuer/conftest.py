@@ -1,4 +1,4 @@
-"""A test PKI generated once per session, and a sample certificate document."""
+"""Test PKIs (ECDSA and SM2) generated once per session, and a sample certificate document."""
 
 from __future__ import annotations
 
@@ -10,8 +10,17 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from issuer.ofd import OfdSealer
 from issuer.pki import Issued, issue_province_ca, issue_root, issue_seal
 from issuer.render import CertificateDocument
+from issuer.sesmaker import make_seal
+from issuer.sm2pki import (
+    Sm2Issued,
+    issue_sm2_province_ca,
+    issue_sm2_root,
+    issue_sm2_seal,
+    issue_sm2_seal_maker,
+)
 from ledger.catalogue import catalogue, validate
 from ledger.claims import ClaimsCommitment
 from ledger.qrpayload import QrPayload
@@ -80,3 +89,36 @@ def make_document(
         valid_until=until,
         qr_text=qr.url("https://zj.ecert.example"),
     )
+
+
+@dataclass(frozen=True)
+class SampleSm2:
+    root: Sm2Issued
+    zj: Sm2Issued
+    maker: Sm2Issued
+    seal: Sm2Issued
+    sealer: OfdSealer
+
+
+def make_sm2(department: str = "浙江省市场监督管理局") -> SampleSm2:
+    root = issue_sm2_root()
+    zj = issue_sm2_province_ca(root, "ZJ", "浙江省")
+    maker = issue_sm2_seal_maker(zj, "浙江省")
+    seal = issue_sm2_seal(
+        zj, department=department, organization_id="11330000002482000X", province_name="浙江省"
+    )
+    now = datetime.now(UTC)
+    made = make_seal(
+        maker,
+        seal,
+        es_id="11330000002482000X-seal-1",
+        name=department,
+        valid_start=now - timedelta(days=1),
+        valid_end=now + timedelta(days=1000),
+    )
+    return SampleSm2(root, zj, maker, seal, OfdSealer(seal, made))
+
+
+@pytest.fixture(scope="session")
+def sm2_pki() -> SampleSm2:
+    return make_sm2()
