@@ -38,6 +38,7 @@ from ledger.index import RegistryIndex
 from ledger.merkle import verify_proof
 from ledger.node import AnvilNode, free_port
 from ledger.registry import Registry
+from tests.conftest import TEST_ONLY_SCRYPT_N
 from tests.integration.servers import ServiceProcess
 
 pytestmark = pytest.mark.anvil
@@ -92,6 +93,7 @@ def network(tmp_path: Path) -> Iterator[Network]:
                 ),
                 DepartmentConfig(GD_HOSPITAL, "广东省示范妇幼保健院", "GD", ["BIRTH_MEDICAL"]),
             ],
+            scrypt_n=TEST_ONLY_SCRYPT_N,
         )
         db_url = f"sqlite:///{tmp_path / 'issuer.sqlite'}"
         sessions = open_store(db_url)
