@@ -178,6 +178,21 @@ class Site:
         assert current != name
         return str(account.address)
 
+    def department_accounts(self) -> dict[str, set[str]]:
+        """Every chain account each department of this site has had (current and rotated
+        away), read from the key files without decrypting them: who may sign its audit
+        checkpoints."""
+        names = self.keys.names()
+        accounts: dict[str, set[str]] = {}
+        for config in self.network.departments:
+            base = department_key(config.issuer_id)
+            accounts[config.issuer_id] = {
+                self.keys.address(n)
+                for n in names
+                if n == base or (n.startswith(base + "-") and n[len(base) + 1 :].isdigit())
+            }
+        return accounts
+
     def _config(self, issuer_id: str) -> DepartmentConfig:
         config = next((d for d in self.network.departments if d.issuer_id == issuer_id), None)
         if config is None:
