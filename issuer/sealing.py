@@ -198,6 +198,10 @@ class SealingPool:
             futures = [self._executor.submit(_ready, 0.3) for _ in range(self.workers)]
             seen.update(f.result() for f in futures)
 
+    def worker_pids(self) -> list[int]:
+        """The worker processes now running."""
+        return list(self._executor._processes or {})
+
     def seal(self, jobs: Sequence[SealJob]) -> Iterator[SealOutcome]:
         """One outcome per job, in order, as they finish."""
         futures: list[Future[SealOutcome]] = [self._executor.submit(_run, j) for j in jobs]
