@@ -8,7 +8,11 @@ request body:
    ``upload_wait_seconds`` for a slot, then 503;
 5. the body is read here, counting bytes as they stream (chunked bodies included): past
    ``max_body_bytes`` 413; not all there within ``body_timeout_seconds`` 408; the client gone
-   before the end, one log line and nothing else.
+   before the end, one log line and nothing else;
+6. a body with more than ``max_json_containers`` ``[`` and ``{`` bytes: 413 before any JSON
+   parser sees it. Nesting depth can be no more than that count, and a deeply nested body
+   otherwise overflows the C stack of the JSON parser (py-ecc raises the recursion limit to
+   100,000) and kills the process.
 
 Only then does the route see the body (replayed from memory), so memory per request is bounded
 by ``max_body_bytes`` and the number of bodies by ``max_concurrent_uploads``.
@@ -45,6 +49,8 @@ class RequestLimits:
     """How long a request with a body may wait for an upload slot before 503."""
     body_timeout_seconds: float = 30.0
     """Time a client has to send its whole body, from the moment its slot is free."""
+    max_json_containers: int = 20_000
+    """Most ``[`` and ``{`` bytes in a body (a batch of 1,000 certificates has about 2,000)."""
 
 
 def bearer_token(headers: Headers) -> str | None:
@@ -178,4 +184,12 @@ class RequestGuard:
             if len(body) > self.limits.max_body_bytes:
                 raise _Refused(413, self._too_large())
             if not message.get("more_body", False):
-                return bytes(body)
+                break
+        containers = body.count(b"[") + body.count(b"{")
+        if containers > self.limits.max_json_containers:
+            raise _Refused(
+                413,
+                f"request body has more than {self.limits.max_json_containers} JSON arrays "
+                "and objects",
+            )
+        return bytes(body)

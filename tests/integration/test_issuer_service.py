@@ -585,6 +585,9 @@ def test_60_mb_posts_are_refused_before_they_are_read(network: Network) -> None:
             assert sent < 30 * mb  # answered long before the 60 MB were sent (socket buffers)
         assert _proc_kb(pid, "VmHWM") - peak < 100 * 1024, "peak RSS grew by 100 MB or more"
         assert _proc_kb(pid, "VmRSS") - rss < 100 * 1024
+        # 1 MB of "[" from a department: within the size limit, but nested deep enough to
+        # overflow the JSON parser's C stack; refused before any parser sees it.
+        assert _raw_post(server.port, token, mb, chunked=False)[0] == 413
         assert httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200
         assert len(_submit(server.url, network.tokens["zj"], _licences(1, "after"))) == 1
     finally:

@@ -183,3 +183,11 @@ def test_requests_beyond_the_concurrency_cap_get_503_but_healthz_answers() -> No
     _run(three)
     assert (slow.status, busy.status, health.status) == (200, 503, 200)
     assert any(h == (b"retry-after", b"1") for h in busy.sent[0]["headers"])
+
+
+def test_a_deeply_nested_body_never_reaches_a_json_parser() -> None:
+    app = Echo()
+    client = Client([b"[" * 400, b"]" * 400])
+    _run(lambda: _guard(app, max_json_containers=300)(_scope(), client.receive, client.send))
+    assert (client.status, app.seen) == (413, [])
+    assert client.detail == "request body has more than 300 JSON arrays and objects"
