@@ -121,7 +121,7 @@ def issue(
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("签章与上链 sealing and anchoring", total=len(accepted))
         while True:
-            counts = pipeline.run_once(force_batches=True, seal_limit=16)
+            counts = pipeline.run_once(force_batches=True, seal_limit=16, seal_all=False)
             if counts.busy:  # the issuer service on this store does the work
                 progress.update(task, description="签章与上链 (by the running issuer service)")
             statuses = [

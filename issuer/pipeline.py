@@ -239,20 +239,23 @@ class Pipeline:
         processes when there is one); returns how many were taken. Results are written as they
         arrive and committed in one transaction; a record that cannot be sealed is marked
         ``FAILED`` with its reason in the same transaction, and the others are stored."""
+        return self._seal_chunk(limit)[0]
+
+    def _seal_chunk(self, limit: int) -> tuple[int, int]:
+        """``(records taken, records FAILED)``."""
         with self.work_lock.held() as mine:
             if not mine:
-                return 0
+                return 0, 0
             jobs, failures = self._jobs(limit)
             if not jobs and not failures:
-                return 0
+                return 0, 0
             outcomes: Iterable[SealOutcome]
             if self.sealing_pool is not None:
                 outcomes = self.sealing_pool.seal(jobs)
             else:
                 outcomes = (try_seal(self.department(j.issuer_id), j) for j in jobs)
             pks = [j.pk for j in jobs] + [f.pk for f in failures]
-            self._store_outcomes(pks, itertools.chain(failures, outcomes))
-            return len(pks)
+            return len(pks), self._store_outcomes(pks, itertools.chain(failures, outcomes))
 
     def _jobs(self, limit: int) -> tuple[list[SealJob], list[SealFailure]]:
         jobs: list[SealJob] = []
@@ -273,7 +276,7 @@ class Pipeline:
                     failures.append(SealFailure(cert.id, f"unreadable record: {exc}", "record"))
         return jobs, failures
 
-    def _store_outcomes(self, pks: Sequence[int], outcomes: Iterable[SealOutcome]) -> None:
+    def _store_outcomes(self, pks: Sequence[int], outcomes: Iterable[SealOutcome]) -> int:
         with self.sessions() as session:
             pending = {
                 c.id: c for c in session.scalars(select(Certificate).where(Certificate.id.in_(pks)))
@@ -308,6 +311,7 @@ class Pipeline:
                     {"certificates": numbers, "count": len(numbers)},
                 )
             session.commit()
+        return sum(len(numbers) for numbers in failed.values())
 
     def _job(self, cert: Certificate) -> SealJob:
         return SealJob(
@@ -403,39 +407,28 @@ class Pipeline:
 
     # ------------------------------------------------------------------ loop
 
-    def run_once(self, *, force_batches: bool = False, seal_limit: int = 64) -> StepCounts:
-        """Seal everything received, close ripe batches, anchor due ones. If another process
+    def run_once(
+        self, *, force_batches: bool = False, seal_limit: int = 64, seal_all: bool = True
+    ) -> StepCounts:
+        """Seal everything received (``seal_all=False``: one chunk of ``seal_limit``, so a
+        caller can show progress), close ripe batches, anchor due ones. If another process
         holds the store's work lock, does nothing and says so (``busy``)."""
         counts = StepCounts()
         with self.work_lock.held() as mine:
             if not mine:
                 counts.busy = True
                 return counts
-            with self.sessions() as session:
-                failed_before = self._count(session, CertStatus.FAILED)
-            while (sealed := self.seal_pending(seal_limit)) > 0:
-                counts.sealed += sealed
-            with self.sessions() as session:
-                counts.failed_certificates = self._count(session, CertStatus.FAILED)
-            counts.failed_certificates -= failed_before
+            while True:
+                taken, failed = self._seal_chunk(seal_limit)
+                counts.sealed += taken
+                counts.failed_certificates += failed
+                if taken == 0 or not seal_all:
+                    break
             counts.batched = self.close_batches(force=force_batches)
             anchored = self.anchor_pending()
         counts.anchored_batches, counts.anchored_certificates = anchored[:2]
         counts.waiting_batches, counts.failed_batches = anchored[2:]
         return counts
-
-    def _count(self, session: Session, status: CertStatus) -> int:
-        return int(
-            session.scalar(
-                select(func.count())
-                .select_from(Certificate)
-                .where(
-                    Certificate.status == status.value,
-                    Certificate.issuer_id.in_(list(self.departments)),
-                )
-            )
-            or 0
-        )
 
     # ------------------------------------------------------------------ read and revoke
 
