@@ -19,7 +19,9 @@ from rich.table import Table
 from cli.site_opts import console, err, open_sessions, open_site
 from cli.workspace import home
 from issuer.api import create_app
-from issuer.audit import verify_audit
+from issuer.audit import AuditReport, check_audit
+from issuer.checkpoints import CheckpointFile, CheckpointFileError
+from issuer.limits import RequestLimits
 from issuer.pipeline import Pipeline, PipelineError
 from issuer.pkistore import PkiStore
 from issuer.records_io import RecordFileError, read_records
@@ -32,12 +34,18 @@ from ledger.errors import LedgerError, NodeUnavailable
 from ledger.keys import password_from_env
 
 IssuerOpt = Annotated[str, typer.Option("--issuer", help="Issuer id of the department.")]
+_SETTLED = ("ANCHORED", "REVOKED", "FAILED")
 
 token_app = typer.Typer(help="Department API tokens.")
 audit_app = typer.Typer(help="The hash-chained audit log.")
 trust_app = typer.Typer(help="Trust anchors for verifiers and PDF readers.")
 pki_app = typer.Typer(help="The PKI: root and province CAs, department seals, key rotation.")
 serve_app = typer.Typer(help="Run a service on 127.0.0.1.")
+
+
+def checkpoint_file() -> CheckpointFile:
+    """Where this home keeps the audit log's signed checkpoints, outside the database."""
+    return CheckpointFile(home() / "audit-checkpoints.jsonl")
 
 
 def _pipeline(
@@ -69,6 +77,7 @@ def _pipeline(
             batch_window=timedelta(seconds=batch_window),
             max_backoff=timedelta(seconds=max_backoff),
             sealing_pool=pool,
+            checkpoint_file=checkpoint_file(),
         )
     except LedgerError as exc:
         err.print(f"[red]{exc}[/]")
@@ -97,7 +106,11 @@ def issue(
     except RecordFileError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
-    results = pipeline.submit(issuer, submissions, actor="cli")
+    try:
+        results = pipeline.submit(issuer, submissions, actor="cli")
+    except PipelineError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
     accepted = [r for r in results if r.accepted and r.certificate_id]
     columns = (
         TextColumn("{task.description}"),
@@ -109,24 +122,27 @@ def issue(
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("签章与上链 sealing and anchoring", total=len(accepted))
         while True:
-            pipeline.seal_pending(limit=16)
-            pipeline.close_batches(force=True)
-            pipeline.anchor_pending()
+            counts = pipeline.run_once(force_batches=True, seal_limit=16, seal_all=False)
+            if counts.busy:  # the issuer service on this store does the work
+                progress.update(task, description="签章与上链 (by the running issuer service)")
             statuses = [
                 pipeline.certificate(issuer, r.certificate_id or "")["status"] for r in accepted
             ]
-            done = sum(1 for s in statuses if s in ("ANCHORED", "REVOKED"))
+            done = sum(1 for s in statuses if s in _SETTLED)
             progress.update(task, completed=done)
             if done == len(accepted) or time.monotonic() > deadline:
                 break
-            time.sleep(0.05)
+            time.sleep(0.05 if not counts.busy else 0.3)
     out.mkdir(parents=True, exist_ok=True)
     table = Table(title="签发结果 / issued")
     for column in ("reference", "证书编号 certificate", "进度 status", "file"):
         table.add_column(column)
     waiting = 0
+    failed: list[tuple[str, str]] = []
     for result in accepted:
         view = pipeline.certificate(issuer, result.certificate_id or "")
+        if view["status"] == "FAILED":
+            failed.append((result.certificate_id or "", view["failure_reason"] or ""))
         path = out / f"{result.certificate_id}.pdf"
         try:
             path.write_bytes(pipeline.pdf(issuer, result.certificate_id or ""))
@@ -135,19 +151,22 @@ def issue(
             qr.make_image().save(str(out / f"{result.certificate_id}-qr.png"))
         except PipelineError:
             path = Path("-")
-        waiting += view["status"] != "ANCHORED"
+        waiting += view["status"] not in _SETTLED
         table.add_row(result.reference, result.certificate_id or "", view["status"], path.name)
     console.print(table)
     rejected = [r for r in results if not r.accepted]
     for result in rejected:
         problems = "; ".join(f"{e.field}: {e.message}" for e in result.errors)
         err.print(f"[red]✘ {result.reference}[/]: {problems}")
+    for certificate_id, reason in failed:
+        err.print(f"[red]✘ {certificate_id} FAILED[/]: {reason}")
     console.print(
-        f"accepted {len(accepted)}, rejected {len(rejected)}, waiting for the chain {waiting}"
+        f"accepted {len(accepted)}, rejected {len(rejected)}, failed {len(failed)}, "
+        f"waiting for the chain {waiting}"
     )
     if waiting:
         raise typer.Exit(2)
-    if rejected:
+    if rejected or failed:
         raise typer.Exit(1)
 
 
@@ -164,6 +183,8 @@ def status(
         console.print_json(json.dumps(view, ensure_ascii=False))
         return
     console.print(f"{certificate_id}: [bold]{view['status']}[/]")
+    if view["failure_reason"]:
+        console.print(f"  失败原因 reason: {view['failure_reason']}", soft_wrap=True)
     for step in view["progress"]:
         console.print(f"  {step['at']}  {step['status']:<9} {step['detail']}")
 
@@ -196,16 +217,46 @@ def token_create(
     console.print(token, soft_wrap=True)
 
 
+def _checkpoint_signers() -> dict[str, set[str]] | None:
+    try:
+        return open_site().department_accounts()
+    except (typer.Exit, LedgerError):
+        return None
+
+
+def _print_report(report: AuditReport) -> None:
+    for problem in report.problems:
+        err.print(f"[red]entry {problem.seq}: {problem.message}[/]", soft_wrap=True)
+    if report.problems:
+        err.print(f"[red]审计日志被改动 / audit log altered: {len(report.problems)} problems[/]")
+        return
+    console.print(f"审计日志完整 / audit log intact: {report.entries} entries")
+    newest = report.newest
+    if newest is None:
+        console.print("  no signed checkpoint yet: only the hash chain vouches for the log")
+        return
+    console.print(
+        f"  {report.checkpoints} signed checkpoints; the newest, signed by {newest.issuer_id} "
+        f"({newest.signer}) at {newest.at.isoformat()}, covers entries 1-{report.covered}"
+    )
+    if not report.signers_checked:
+        console.print("  [yellow]signers not checked against the site's keys (no site here)[/]")
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the audit log's hash chain; exit 1 if anything was altered."""
-    with open_sessions()() as session:
-        count, problems = verify_audit(session)
-    for problem in problems:
-        err.print(f"[red]entry {problem.seq}: {problem.message}[/]")
-    if problems:
+    """Check the audit log: its hash chain, and that nothing up to the newest signed checkpoint
+    was removed, replaced or rewritten; exit 1 if anything was."""
+    signers = _checkpoint_signers()
+    try:
+        with open_sessions()() as session:
+            report = check_audit(session, checkpoint_file=checkpoint_file(), signers=signers)
+    except CheckpointFileError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    _print_report(report)
+    if not report.intact:
         raise typer.Exit(1)
-    console.print(f"审计日志完整 / audit log intact: {count} entries")
 
 
 @trust_app.command("roots")
@@ -330,8 +381,22 @@ def serve_issuer(
     max_backoff: Annotated[float, typer.Option(help="Longest wait between anchor retries.")] = 60.0,
     workers: Annotated[int, typer.Option(help="Sealing processes (1: seal in-process).")] = 1,
     tsa_url: TsaOpt = None,
+    max_body_mb: Annotated[
+        float, typer.Option(min=0.001, help="Largest request body, MiB (413 beyond).")
+    ] = 8.0,
+    max_concurrent: Annotated[
+        int, typer.Option(min=1, help="Requests handled at once (503 beyond).")
+    ] = 64,
+    max_uploads: Annotated[
+        int, typer.Option(min=1, help="Request bodies in flight at once (wait, then 503).")
+    ] = 8,
 ) -> None:
     """The issuer API on 127.0.0.1 (OpenAPI at /docs), with its pipeline worker."""
+    limits = RequestLimits(
+        max_body_bytes=int(max_body_mb * 1024 * 1024),
+        max_concurrent=max_concurrent,
+        max_concurrent_uploads=max_uploads,
+    )
     app = create_app(
         _pipeline(
             batch_size=batch_size,
@@ -339,7 +404,15 @@ def serve_issuer(
             max_backoff=max_backoff,
             workers=workers,
             tsa_url=tsa_url,
-        )
+        ),
+        limits=limits,
     )
     console.print(f"issuer API on http://127.0.0.1:{port} (home {home()})")
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        limit_concurrency=max_concurrent * 2,  # connections too, beyond the app's own count
+        timeout_keep_alive=5,
+    )

@@ -2,7 +2,12 @@
 PDF, revoke — each call authenticated by a department token and limited to its issuer and
 certificate types — plus a public proof endpoint that verifiers in any province may query.
 
-A background worker in the same process carries submissions through the pipeline.
+Request limits (``issuer.limits``) apply before any body is read: a body needs a valid token
+first. A certificate a token may not see (another department's, or a type outside the token)
+is answered 404 exactly like one that does not exist, so numbers cannot be probed.
+
+A background worker in the same process carries submissions through the pipeline; its loop
+survives any error, backs off while errors repeat, and reports them in ``/healthz``.
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
@@ -20,6 +27,7 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from issuer.limits import RequestGuard, RequestLimits
 from issuer.pipeline import Pipeline, PipelineError, Submission
 from issuer.tokens import Caller, authenticate
 from ledger.codes import RevocationReason
@@ -107,16 +115,14 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
 def _owned(pipeline: Pipeline, who: Caller, certificate_id: str) -> dict[str, Any]:
+    """The certificate's view if this token may see it; 404 otherwise, whether it does not
+    exist, belongs to another department or is of a type outside the token."""
     try:
         view = pipeline.certificate(who.issuer_id, certificate_id)
-    except PipelineError as exc:
-        if pipeline.owner_of(certificate_id) is not None:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, "this certificate belongs to another department"
-            ) from exc
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such certificate") from exc
-    if view["cert_type"] not in who.cert_types:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "token not allowed for this type")
+    except PipelineError:
+        view = None
+    if view is None or view["cert_type"] not in who.cert_types:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such certificate")
     return view
 
 
@@ -125,9 +131,31 @@ def _owned(pipeline: Pipeline, who: Caller, certificate_id: str) -> dict[str, An
 router = APIRouter()
 
 
+@dataclass
+class WorkerHealth:
+    """What the background worker has been doing (written by its thread only)."""
+
+    passes: int = 0
+    failures: int = 0
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    last_pass_at: float | None = None
+
+
 @router.get("/healthz", tags=["ops"])
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def healthz(request: Request) -> dict[str, Any]:
+    health: WorkerHealth = request.app.state.worker_health
+    age = None if health.last_pass_at is None else round(time.time() - health.last_pass_at, 1)
+    return {
+        "status": "ok",
+        "worker": {
+            "passes": health.passes,
+            "failures": health.failures,
+            "failing_now": health.consecutive_failures > 0,
+            "last_error": health.last_error,
+            "seconds_since_pass": age,
+        },
+    }
 
 
 @router.post(
@@ -222,17 +250,31 @@ async def proof(issuer_id: str, certificate_id: str, pipeline: PipelineDep) -> d
 # ---------------------------------------------------------------- app
 
 
-def create_app(pipeline: Pipeline, *, worker_interval: float | None = 0.2) -> FastAPI:
+def create_app(
+    pipeline: Pipeline,
+    *,
+    worker_interval: float | None = 0.2,
+    limits: RequestLimits | None = None,
+) -> FastAPI:
     """The issuer app; ``worker_interval=None`` runs no background worker (tests drive it)."""
     stop = threading.Event()
+    health = WorkerHealth()
+    interval = worker_interval or 0.2
 
     def work() -> None:
         while not stop.is_set():
             try:
                 pipeline.run_once()
-            except Exception:  # the worker must survive anything and try again
-                log.exception("pipeline step failed")
-            stop.wait(worker_interval or 0.2)
+                health.consecutive_failures = 0
+                health.last_pass_at = time.time()
+            except Exception as exc:  # the worker must survive anything and try again
+                health.failures += 1
+                health.consecutive_failures += 1
+                health.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                log.error("pipeline pass failed (%d in a row): %s", health.consecutive_failures,
+                          health.last_error)  # fmt: skip
+            health.passes += 1
+            stop.wait(min(interval * 2 ** min(health.consecutive_failures, 8), 30.0))
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -252,5 +294,11 @@ def create_app(pipeline: Pipeline, *, worker_interval: float | None = 0.2) -> Fa
         lifespan=lifespan,
     )
     app.state.pipeline = pipeline
+    app.state.worker_health = health
     app.include_router(router)
+
+    def may_send_body(token: str | None) -> bool:
+        return token is not None and authenticate(pipeline.sessions, token) is not None
+
+    app.add_middleware(RequestGuard, limits=limits or RequestLimits(), authorise=may_send_body)
     return app

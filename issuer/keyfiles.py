@@ -12,13 +12,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from issuer.pki import Issued
 from ledger.errors import KeystoreError
+from ledger.keys import private_directory
 
 __all__ = ["load_issued", "save_issued"]
 
 
 def save_issued(issued: Issued, directory: Path, stem: str, password: str) -> None:
     """Write ``<stem>.key.pem`` (encrypted) and ``<stem>.cert.pem``; refuses to overwrite a key."""
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_directory(directory)
     key_path = directory / f"{stem}.key.pem"
     pem = issued.key.private_bytes(
         serialization.Encoding.PEM,

@@ -1,50 +1,67 @@
 """The issuing pipeline: receive → seal → batch → anchor, each step durable and idempotent.
 
-- ``submit`` validates records and stores them before returning, so an acknowledged request
-  survives any crash; a repeated ``reference`` returns the first submission, never a duplicate.
-- ``seal_pending`` renders, seals and fixes each certificate's leaf (one transaction each).
+- ``submit`` checks records (catalogue, validity, and the registry: issuer active, type
+  allowed) and stores the valid ones with their audit entry before returning, so an
+  acknowledged request survives any crash; a repeated ``reference`` returns the first
+  submission, never a duplicate.
+- ``seal_pending`` renders, seals and fixes each certificate's leaf. A record that cannot be
+  sealed ends ``FAILED`` with its reason and the others go on.
 - ``close_batches`` groups sealed certificates into Merkle batches by size or age.
-- ``anchor_pending`` records batch roots on chain. Before sending it asks the chain whether the
-  root is already there (a crash after sending), and the contract refuses a root twice, so no
-  batch is anchored twice. If the node cannot be reached, batches wait and are retried with
-  exponential backoff; issuing goes on meanwhile (离线模式).
+- ``anchor_pending`` records batch roots on chain (``issuer.anchoring``): unreachable node →
+  retry with backoff; registry refusal → the batch ends ``FAILED`` with the reason.
+
+The steps of one store run in one process at a time (``issuer.worklock``), so ``ecert issue``
+and ``ecert serve issuer`` can share a home: whichever holds the lock does the work.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from issuer.audit import append_audit
+from issuer.anchoring import AnchorCounts, Anchorer
+from issuer.audit import append_audit, sign_checkpoint
+from issuer.checkpoints import Checkpoint, CheckpointFile, CheckpointFileError
 from issuer.department import Department
-from issuer.sealing import SealedCertificate, SealingPool, SealJob, seal_job
+from issuer.permits import RegistryPermits
+from issuer.sealing import SealFailure, SealingPool, SealJob, SealOutcome, try_seal
 from issuer.store import (
     Batch,
-    BatchStatus,
     Certificate,
     CertStatus,
     Document,
     ProgressEvent,
+    aware,
+    record_progress,
     utcnow,
 )
-from ledger.catalogue import ClaimsInvalid, FieldError, catalogue, validate
+from issuer.submission import Submission, SubmitResult, checked_claims
+from issuer.worklock import WorkLock
+from ledger.catalogue import ClaimsInvalid, catalogue
 from ledger.codes import RevocationReason
-from ledger.errors import LedgerError, NodeUnavailable, RegistryRefused, TransactionRejected
+from ledger.errors import LedgerError
 from ledger.merkle import MerkleTree
-from ledger.presentation import HOLDER_CLAIM, PresentationError, holder_claim_value
 from ledger.proofrecord import ProofRecord
 from ledger.registry import Registry
 
-__all__ = ["Pipeline", "PipelineError", "StepCounts", "Submission", "SubmitResult"]
+__all__ = [
+    "AnchorCounts",
+    "Pipeline",
+    "PipelineError",
+    "StepCounts",
+    "Submission",
+    "SubmitResult",
+]
 
 log = logging.getLogger("ecert.issuer")
 MAX_BACKOFF = timedelta(seconds=60)
@@ -54,49 +71,20 @@ class PipelineError(LedgerError):
     """A pipeline request that cannot be carried out (unknown certificate, wrong state...)."""
 
 
-@dataclass(frozen=True)
-class Submission:
-    """One record to issue."""
-
-    reference: str
-    """Caller's idempotency key (e.g. its case number); unique per issuer."""
-    cert_type: str
-    record: Mapping[str, object]
-    valid_until: date | None = None
-    holder_key: str | None = None
-    """The holder's account (``ecert wallet new``), committed as the ``holder_key`` claim so
-    the holder can later present chosen fields; an address, no personal data."""
-
-
-@dataclass(frozen=True)
-class SubmitResult:
-    reference: str
-    certificate_id: str | None
-    status: str | None
-    errors: list[FieldError] = field(default_factory=list)
-    duplicate: bool = False
-
-    @property
-    def accepted(self) -> bool:
-        return self.certificate_id is not None
-
-
 @dataclass
 class StepCounts:
     sealed: int = 0
+    """Records taken for sealing (sealed or failed)."""
+    failed_certificates: int = 0
+    """Records that could not be sealed (now ``FAILED``)."""
     batched: int = 0
     anchored_batches: int = 0
     anchored_certificates: int = 0
     waiting_batches: int = 0
-
-
-def _progress(session: Session, cert: Certificate, status: CertStatus, detail: str = "") -> None:
-    cert.status = status.value
-    session.add(ProgressEvent(certificate_pk=cert.id, status=status.value, detail=detail))
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    failed_batches: int = 0
+    """Batches the registry refused for good (now ``FAILED``)."""
+    busy: bool = False
+    """Another process holds the store's work lock and is doing this work."""
 
 
 class Pipeline:
@@ -112,6 +100,8 @@ class Pipeline:
         batch_window: timedelta = timedelta(seconds=2),
         max_backoff: timedelta = MAX_BACKOFF,
         sealing_pool: SealingPool | None = None,
+        checkpoint_file: CheckpointFile | None = None,
+        permit_ttl: timedelta = timedelta(seconds=5),
     ) -> None:
         self.sessions = sessions
         self.departments = {d.issuer_id: d for d in departments}
@@ -120,6 +110,16 @@ class Pipeline:
         self.batch_window = batch_window
         self.max_backoff = max_backoff
         self.sealing_pool = sealing_pool
+        self.checkpoint_file = checkpoint_file
+        self.work_lock = WorkLock(sessions.kw["bind"])
+        self._permits = (
+            RegistryPermits(registry, ttl_seconds=permit_ttl.total_seconds())
+            if registry is not None
+            else None
+        )
+
+    def __repr__(self) -> str:
+        return f"Pipeline({sorted(self.departments)!r})"
 
     def department(self, issuer_id: str) -> Department:
         try:
@@ -127,64 +127,50 @@ class Pipeline:
         except KeyError as exc:
             raise PipelineError(f"this site does not issue for {issuer_id}") from exc
 
+    def keep_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Append a checkpoint (already in the database) to the file outside it."""
+        if self.checkpoint_file is None:
+            return
+        try:
+            self.checkpoint_file.append(checkpoint)
+        except CheckpointFileError as exc:  # the database copy stands; the next one may land
+            log.error("audit checkpoint %s kept in the database only: %s", checkpoint.entries, exc)
+
     # ------------------------------------------------------------------ receive
 
     def submit(
         self, issuer_id: str, submissions: Sequence[Submission], *, actor: str = "system"
     ) -> list[SubmitResult]:
-        """Validate every record and durably store the valid ones in one transaction before
-        returning; bad records are reported by field, the rest go on. A reference seen before
-        returns the earlier certificate instead of a new one."""
+        """Check every record and durably store the valid ones, with their audit entry, in one
+        transaction before returning; bad records are reported by field, the rest go on. A
+        reference seen before returns the earlier certificate instead of a new one. Refuses the
+        whole submission (``PipelineError``) if the registry does not let the issuer issue."""
         dept = self.department(issuer_id)
+        permit = self._permits.permit(issuer_id) if self._permits is not None else None
+        if permit is not None and not permit.registered:
+            raise PipelineError(f"the registry does not know issuer {issuer_id}")
+        if permit is not None and not permit.active:
+            raise PipelineError(f"the registry lists {issuer_id} as suspended: it may not issue")
         results: list[SubmitResult | None] = []
         valid: list[tuple[int, Submission, dict[str, str]]] = []
         for position, sub in enumerate(submissions):
             try:
-                claims = validate(sub.cert_type, sub.record)
-                self._check_validity(sub)
-                if sub.holder_key:
-                    try:
-                        claims[HOLDER_CLAIM] = holder_claim_value(sub.holder_key)
-                    except PresentationError as exc:
-                        raise ClaimsInvalid(
-                            sub.cert_type, [FieldError(HOLDER_CLAIM, str(exc))]
-                        ) from exc
+                claims = checked_claims(sub, permit)
             except ClaimsInvalid as invalid:
                 results.append(SubmitResult(sub.reference, None, None, invalid.errors))
                 continue
             results.append(None)
             valid.append((position, sub, claims))
         try:
-            stored = self._store_all(dept, [(s, c) for _, s, c in valid])
+            stored = self._store_all(dept, [(s, c) for _, s, c in valid], actor)
         except IntegrityError:  # a concurrent request stored one of these references first
-            stored = [self._store_all(dept, [(s, c)])[0] for _, s, c in valid]
+            stored = [self._store_all(dept, [(s, c)], actor)[0] for _, s, c in valid]
         for (position, _, _), result in zip(valid, stored, strict=True):
             results[position] = result
-        accepted = [r.certificate_id for r in stored if not r.duplicate and r.certificate_id]
-        if accepted:
-            append_audit(
-                self.sessions,
-                actor,
-                "ISSUE",
-                issuer_id,
-                {"certificates": accepted, "count": len(accepted)},
-            )
         return [r for r in results if r is not None]
 
-    @staticmethod
-    def _check_validity(sub: Submission) -> None:
-        spec = catalogue()[sub.cert_type]
-        if sub.valid_until is not None and spec.validity == "none":
-            raise ClaimsInvalid(
-                sub.cert_type, [FieldError("valid_until", "this type does not expire")]
-            )
-        if sub.valid_until is None and spec.validity == "required":
-            raise ClaimsInvalid(sub.cert_type, [FieldError("valid_until", "is required")])
-        if sub.valid_until is not None and sub.valid_until <= datetime.now(UTC).date():
-            raise ClaimsInvalid(sub.cert_type, [FieldError("valid_until", "must be in the future")])
-
     def _store_all(
-        self, dept: Department, items: Sequence[tuple[Submission, dict[str, str]]]
+        self, dept: Department, items: Sequence[tuple[Submission, dict[str, str]]], actor: str
     ) -> list[SubmitResult]:
         if not items:
             return []
@@ -230,7 +216,16 @@ class Pipeline:
             for cert in fresh:
                 prefix = catalogue()[cert.cert_type].number_prefix
                 cert.certificate_id = f"{now.year}{prefix}{cert.id:08d}"
-                _progress(session, cert, CertStatus.RECEIVED)
+                record_progress(session, cert, CertStatus.RECEIVED)
+            if fresh:
+                numbers = [c.certificate_id for c in fresh]
+                append_audit(
+                    session,
+                    actor,
+                    "ISSUE",
+                    dept.issuer_id,
+                    {"certificates": numbers, "count": len(numbers)},
+                )
             session.commit()
             return [
                 SubmitResult(c.reference, c.certificate_id, c.status, duplicate=dup)
@@ -241,44 +236,84 @@ class Pipeline:
 
     def seal_pending(self, limit: int = 64) -> int:
         """Render and seal up to ``limit`` received certificates (in the sealing pool's worker
-        processes when there is one). Results are written as they arrive, overlapping the
-        workers, and committed in one transaction."""
+        processes when there is one); returns how many were taken. Results are written as they
+        arrive and committed in one transaction; a record that cannot be sealed is marked
+        ``FAILED`` with its reason in the same transaction, and the others are stored."""
+        return self._seal_chunk(limit)[0]
+
+    def _seal_chunk(self, limit: int) -> tuple[int, int]:
+        """``(records taken, records FAILED)``."""
+        with self.work_lock.held() as mine:
+            if not mine:
+                return 0, 0
+            jobs, failures = self._jobs(limit)
+            if not jobs and not failures:
+                return 0, 0
+            outcomes: Iterable[SealOutcome]
+            if self.sealing_pool is not None:
+                outcomes = self.sealing_pool.seal(jobs)
+            else:
+                outcomes = (try_seal(self.department(j.issuer_id), j) for j in jobs)
+            pks = [j.pk for j in jobs] + [f.pk for f in failures]
+            return len(pks), self._store_outcomes(pks, itertools.chain(failures, outcomes))
+
+    def _jobs(self, limit: int) -> tuple[list[SealJob], list[SealFailure]]:
+        jobs: list[SealJob] = []
+        failures: list[SealFailure] = []
         with self.sessions() as session:
-            certs = session.scalars(
+            for cert in session.scalars(
                 select(Certificate)
-                .where(Certificate.status == CertStatus.RECEIVED.value)
+                .where(
+                    Certificate.status == CertStatus.RECEIVED.value,
+                    Certificate.issuer_id.in_(list(self.departments)),
+                )
                 .order_by(Certificate.id)
                 .limit(limit)
-            ).all()
-            jobs = [self._job(c) for c in certs]
-        if not jobs:
-            return 0
-        if self.sealing_pool is not None:
-            results: Iterable[SealedCertificate] = self.sealing_pool.map(jobs)
-        else:
-            results = (seal_job(self.department(j.issuer_id), j) for j in jobs)
+            ):
+                try:
+                    jobs.append(self._job(cert))
+                except Exception as exc:  # a stored record too damaged to make a job of
+                    failures.append(SealFailure(cert.id, f"unreadable record: {exc}", "record"))
+        return jobs, failures
+
+    def _store_outcomes(self, pks: Sequence[int], outcomes: Iterable[SealOutcome]) -> int:
         with self.sessions() as session:
             pending = {
-                c.id: c
-                for c in session.scalars(
-                    select(Certificate).where(Certificate.id.in_([j.pk for j in jobs]))
-                )
+                c.id: c for c in session.scalars(select(Certificate).where(Certificate.id.in_(pks)))
             }
-            for result in results:
-                cert = pending.get(result.pk)
+            failed: dict[str, list[str]] = {}
+            for outcome in outcomes:
+                cert = pending.get(outcome.pk)
                 if cert is None or cert.status != CertStatus.RECEIVED.value:
                     continue
-                cert.claims_commitment = result.claims_commitment
-                cert.document_digest = result.document_digest
-                cert.leaf = result.leaf
-                cert.qr_text = result.qr_text
-                session.add(Document(certificate_pk=cert.id, pdf=result.pdf))
-                _progress(session, cert, CertStatus.SEALED, result.level)
+                if isinstance(outcome, SealFailure):
+                    cert.failure_reason = f"sealing failed: {outcome.reason}"[:500]
+                    record_progress(session, cert, CertStatus.FAILED, cert.failure_reason)
+                    failed.setdefault(cert.issuer_id, []).append(cert.certificate_id)
+                    log.warning(
+                        "certificate %s FAILED (%s); the others go on",
+                        cert.certificate_id,
+                        outcome.kind,
+                    )
+                    continue
+                cert.claims_commitment = outcome.claims_commitment
+                cert.document_digest = outcome.document_digest
+                cert.leaf = outcome.leaf
+                cert.qr_text = outcome.qr_text
+                session.add(Document(certificate_pk=cert.id, pdf=outcome.pdf))
+                record_progress(session, cert, CertStatus.SEALED, outcome.level)
+            for issuer_id, numbers in failed.items():
+                append_audit(
+                    session,
+                    "pipeline",
+                    "SEAL_FAILED",
+                    issuer_id,
+                    {"certificates": numbers, "count": len(numbers)},
+                )
             session.commit()
-        return len(jobs)
+        return sum(len(numbers) for numbers in failed.values())
 
     def _job(self, cert: Certificate) -> SealJob:
-        self.department(cert.issuer_id)  # refuse early what this site cannot seal
         return SealJob(
             pk=cert.id,
             issuer_id=cert.issuer_id,
@@ -286,9 +321,9 @@ class Pipeline:
             certificate_id=cert.certificate_id,
             claims=dict(cert.claims),
             claims_secret=cert.claims_secret,
-            issued_at=_aware(cert.issued_at),
-            valid_from=_aware(cert.valid_from),
-            valid_until=_aware(cert.valid_until) if cert.valid_until else None,
+            issued_at=aware(cert.issued_at),
+            valid_from=aware(cert.valid_from),
+            valid_until=aware(cert.valid_until) if cert.valid_until else None,
         )
 
     # ------------------------------------------------------------------ batch
@@ -297,29 +332,35 @@ class Pipeline:
         """Fix Merkle batches of sealed certificates that are full or old enough."""
         now = now or utcnow()
         made = 0
-        with self.sessions() as session:
-            groups = session.execute(
-                select(
-                    Certificate.issuer_id,
-                    Certificate.cert_type,
-                    func.count(),
-                    func.min(Certificate.updated_at),
+        with self.work_lock.held() as mine:
+            if not mine:
+                return 0
+            with self.sessions() as session:
+                groups = session.execute(
+                    select(
+                        Certificate.issuer_id,
+                        Certificate.cert_type,
+                        func.count(),
+                        func.min(Certificate.updated_at),
+                    )
+                    .where(
+                        Certificate.status == CertStatus.SEALED.value,
+                        Certificate.issuer_id.in_(list(self.departments)),
+                    )
+                    .group_by(Certificate.issuer_id, Certificate.cert_type)
+                ).all()
+            for issuer_id, cert_type, waiting, oldest in groups:
+                count = int(waiting)
+                ripe = (
+                    force
+                    or count >= self.batch_size
+                    or (oldest is not None and aware(oldest) <= now - self.batch_window)
                 )
-                .where(Certificate.status == CertStatus.SEALED.value)
-                .group_by(Certificate.issuer_id, Certificate.cert_type)
-            ).all()
-        for issuer_id, cert_type, waiting, oldest in groups:
-            count = int(waiting)
-            ripe = (
-                force
-                or count >= self.batch_size
-                or (oldest is not None and _aware(oldest) <= now - self.batch_window)
-            )
-            while ripe and count > 0:
-                taken = self._make_batch(issuer_id, cert_type)
-                made += 1 if taken else 0
-                count -= taken
-                ripe = taken > 0 and (force or count >= self.batch_size)
+                while ripe and count > 0:
+                    taken = self._make_batch(issuer_id, cert_type)
+                    made += 1 if taken else 0
+                    count -= taken
+                    ripe = taken > 0 and (force or count >= self.batch_size)
         return made
 
     def _make_batch(self, issuer_id: str, cert_type: str) -> int:
@@ -345,127 +386,55 @@ class Pipeline:
             for index, cert in enumerate(certs):
                 cert.batch_id = batch.id
                 cert.leaf_index = index
-                _progress(session, cert, CertStatus.BATCHED, f"batch {batch.id}")
+                record_progress(session, cert, CertStatus.BATCHED, f"batch {batch.id}")
             session.commit()
             return len(certs)
 
     # ------------------------------------------------------------------ anchor
 
-    def anchor_pending(self, *, now: datetime | None = None) -> tuple[int, int, int]:
-        """Anchor due batches: ``(batches anchored, certificates anchored, batches waiting)``."""
+    def anchor_pending(self, *, now: datetime | None = None) -> AnchorCounts:
+        """Anchor due batches (see ``issuer.anchoring``)."""
         if self.registry is None:
-            return 0, 0, 0
-        now = now or utcnow()
-        with self.sessions() as session:
-            due = session.scalars(
-                select(Batch)
-                .where(
-                    Batch.status == BatchStatus.PENDING.value,
-                    Batch.next_attempt_at <= now,
-                )
-                .order_by(Batch.id)
-            ).all()
-        anchored = certificates = waiting = 0
-        for batch in due:
-            try:
-                result = self._anchor_one(batch)
-            except (NodeUnavailable, TransactionRejected, RegistryRefused) as exc:
-                self._defer(batch.id, exc)
-                waiting += 1
-                if isinstance(exc, NodeUnavailable):
-                    waiting += self._defer_rest(due, batch, exc)
-                    break
-                continue
-            anchored += 1
-            certificates += result
-        return anchored, certificates, waiting
-
-    def _defer_rest(self, due: Sequence[Batch], failed: Batch, exc: Exception) -> int:
-        rest = [b for b in due if b.id > failed.id]
-        for batch in rest:
-            self._defer(batch.id, exc)
-        return len(rest)
-
-    def _anchor_one(self, batch: Batch) -> int:
-        assert self.registry is not None
-        dept = self.department(batch.issuer_id)
-        on_chain = self.registry.anchor_of(batch.root)
-        tx_hash: bytes | None = None
-        if on_chain is None:
-            try:
-                sent = self.registry.anchor(
-                    dept.account, batch.root, batch.leaf_count, batch.cert_type
-                )
-                tx_hash = sent.tx_hash
-            except RegistryRefused as refused:
-                if refused.error != "CertificateRegistryRootAlreadyAnchored":
-                    raise
-            on_chain = self.registry.anchor_of(batch.root)
-            if on_chain is None:
-                raise NodeUnavailable("anchor transaction not visible on chain yet")
-        if on_chain.issuer_id != batch.issuer_id:
-            raise RegistryRefused("RootAnchoredByAnotherIssuer", {"issuer": on_chain.issuer_id})
-        return self._mark_anchored(batch.id, on_chain.block_number, on_chain.timestamp, tx_hash)
-
-    def _mark_anchored(self, batch_id: int, block: int, at: datetime, tx_hash: bytes | None) -> int:
-        with self.sessions() as session:
-            batch = session.get(Batch, batch_id)
-            if batch is None or batch.status == BatchStatus.ANCHORED.value:
-                return 0
-            certs = session.scalars(
-                select(Certificate)
-                .where(Certificate.batch_id == batch_id)
-                .order_by(Certificate.leaf_index)
-            ).all()
-            tree = MerkleTree([c.leaf or b"" for c in certs])
-            if tree.root != batch.root:
-                raise PipelineError(f"batch {batch_id} no longer matches its root")
-            for cert in certs:
-                proof = tree.proof(cert.leaf_index or 0)
-                cert.proof = {
-                    "root": proof.root.hex(),
-                    "leaf": proof.leaf.hex(),
-                    "index": proof.index,
-                    "siblings": [s.hex() for s in proof.siblings],
-                    "block": block,
-                }
-                _progress(session, cert, CertStatus.ANCHORED, f"block {block}")
-            batch.status = BatchStatus.ANCHORED.value
-            batch.block_number = block
-            batch.anchored_at = at
-            batch.tx_hash = tx_hash
-            batch.last_error = None
-            session.commit()
-            return len(certs)
-
-    def _defer(self, batch_id: int, exc: Exception) -> None:
-        with self.sessions() as session:
-            batch = session.get(Batch, batch_id)
-            if batch is None:
-                return
-            batch.attempts += 1
-            delay = min(timedelta(seconds=0.5 * 2 ** min(batch.attempts, 10)), self.max_backoff)
-            batch.next_attempt_at = utcnow() + delay
-            batch.last_error = f"{type(exc).__name__}: {exc}"[:500]
-            session.commit()
-        log.warning("batch %s waits %s: %s", batch_id, delay, exc)
+            return AnchorCounts(0, 0, 0, 0)
+        with self.work_lock.held() as mine:
+            if not mine:
+                return AnchorCounts(0, 0, 0, 0)
+            anchorer = Anchorer(
+                self.sessions, self.registry, self.department, self.max_backoff,
+                self.keep_checkpoint,
+            )  # fmt: skip
+            return anchorer.anchor_due(list(self.departments), now or utcnow())
 
     # ------------------------------------------------------------------ loop
 
-    def run_once(self, *, force_batches: bool = False) -> StepCounts:
+    def run_once(
+        self, *, force_batches: bool = False, seal_limit: int = 64, seal_all: bool = True
+    ) -> StepCounts:
+        """Seal everything received (``seal_all=False``: one chunk of ``seal_limit``, so a
+        caller can show progress), close ripe batches, anchor due ones. If another process
+        holds the store's work lock, does nothing and says so (``busy``)."""
         counts = StepCounts()
-        while (sealed := self.seal_pending()) > 0:
-            counts.sealed += sealed
-        counts.batched = self.close_batches(force=force_batches)
-        counts.anchored_batches, counts.anchored_certificates, counts.waiting_batches = (
-            self.anchor_pending()
-        )
+        with self.work_lock.held() as mine:
+            if not mine:
+                counts.busy = True
+                return counts
+            while True:
+                taken, failed = self._seal_chunk(seal_limit)
+                counts.sealed += taken
+                counts.failed_certificates += failed
+                if taken == 0 or not seal_all:
+                    break
+            counts.batched = self.close_batches(force=force_batches)
+            anchored = self.anchor_pending()
+        counts.anchored_batches, counts.anchored_certificates = anchored[:2]
+        counts.waiting_batches, counts.failed_batches = anchored[2:]
         return counts
 
     # ------------------------------------------------------------------ read and revoke
 
     def certificate(self, issuer_id: str, certificate_id: str) -> dict[str, Any]:
-        """Status, progress trail and (once anchored) the inclusion proof."""
+        """Status, progress trail, why it failed (if it did) and, once anchored, the
+        inclusion proof."""
         with self.sessions() as session:
             cert = self._find(session, issuer_id, certificate_id)
             events = session.scalars(
@@ -479,22 +448,15 @@ class Pipeline:
                 "cert_type": cert.cert_type,
                 "reference": cert.reference,
                 "status": cert.status,
+                "failure_reason": cert.failure_reason,
                 "progress": [
-                    {"status": e.status, "at": _aware(e.at).isoformat(), "detail": e.detail}
+                    {"status": e.status, "at": aware(e.at).isoformat(), "detail": e.detail}
                     for e in events
                 ],
                 "proof": cert.proof,
                 "qr": cert.qr_text,
                 "revocation_reason": cert.revocation_reason,
             }
-
-    def owner_of(self, certificate_id: str) -> str | None:
-        """The issuer of a certificate number, whichever department it belongs to."""
-        with self.sessions() as session:
-            found = session.scalars(
-                select(Certificate.issuer_id).where(Certificate.certificate_id == certificate_id)
-            ).first()
-            return None if found is None else str(found)
 
     def public_proof(self, issuer_id: str, certificate_id: str) -> dict[str, Any]:
         """The public proof record (``ledger.proofrecord``) of an anchored certificate: leaf
@@ -510,8 +472,8 @@ class Pipeline:
                 certificate_id=cert.certificate_id,
                 claims_commitment=cert.claims_commitment,
                 document_digest=cert.document_digest,
-                valid_from=_aware(cert.valid_from),
-                valid_until=_aware(cert.valid_until) if cert.valid_until else None,
+                valid_from=aware(cert.valid_from),
+                valid_until=aware(cert.valid_until) if cert.valid_until else None,
                 root=bytes.fromhex(proof["root"]),
                 siblings=tuple(bytes.fromhex(s) for s in proof["siblings"]),
                 index=int(proof["index"]),
@@ -534,7 +496,8 @@ class Pipeline:
         *,
         actor: str = "system",
     ) -> None:
-        """Revoke an anchored certificate on chain (needs the node)."""
+        """Revoke an anchored certificate on chain (needs the node); the revocation, its audit
+        entry and a signed checkpoint are committed together once the chain has it."""
         if self.registry is None:
             raise PipelineError("no chain configured")
         dept = self.department(issuer_id)
@@ -554,11 +517,13 @@ class Pipeline:
             )
             cert.revocation_reason = int(reason)
             cert.revoked_at = utcnow()
-            _progress(session, cert, CertStatus.REVOKED, reason.name)
+            record_progress(session, cert, CertStatus.REVOKED, reason.name)
+            append_audit(
+                session, actor, "REVOKE", f"{issuer_id}/{certificate_id}", {"reason": reason.name}
+            )
+            checkpoint = sign_checkpoint(session, dept.account, issuer_id)
             session.commit()
-        append_audit(
-            self.sessions, actor, "REVOKE", f"{issuer_id}/{certificate_id}", {"reason": reason.name}
-        )
+        self.keep_checkpoint(checkpoint)
 
     @staticmethod
     def _find(session: Session, issuer_id: str, certificate_id: str) -> Certificate:

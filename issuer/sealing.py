@@ -2,17 +2,21 @@
 process or in a pool of worker processes.
 
 The work is a pure function of the record and the department's keys, so it can run anywhere
-and be repeated after a crash: the pipeline stores the result in one transaction.
+and be repeated after a crash: the pipeline stores the result in one transaction. One record
+that cannot be produced (a render or seal error, even a worker process that dies on it) comes
+back as a ``SealFailure`` with its reason; the others are produced as usual.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import multiprocessing
 import os
 import time
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +29,17 @@ from ledger.claims import ClaimsCommitment
 from ledger.leaf import CertificateLeaf
 from ledger.qrpayload import QrPayload
 
-__all__ = ["SealJob", "SealedCertificate", "SealingPool", "seal_job"]
+__all__ = [
+    "SealFailure",
+    "SealJob",
+    "SealOutcome",
+    "SealedCertificate",
+    "SealingPool",
+    "seal_job",
+    "try_seal",
+]
+
+log = logging.getLogger("ecert.issuer.sealing")
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,21 @@ class SealedCertificate:
     leaf: bytes
     qr_text: str
     level: str
+
+
+@dataclass(frozen=True)
+class SealFailure:
+    """A record that could not be rendered or sealed."""
+
+    pk: int
+    reason: str
+    """The error, for the department (stored with the certificate; never logged, as it may
+    quote a claim)."""
+    kind: str
+    """The exception's type name, safe to log."""
+
+
+SealOutcome = SealedCertificate | SealFailure
 
 
 def document_for(dept: Department, job: SealJob) -> CertificateDocument:
@@ -98,6 +127,14 @@ def seal_job(dept: Department, job: SealJob) -> SealedCertificate:
     )
 
 
+def try_seal(dept: Department, job: SealJob) -> SealOutcome:
+    """``seal_job``, with any error turned into this record's ``SealFailure``."""
+    try:
+        return seal_job(dept, job)
+    except Exception as exc:  # one record's failure must not stop the others
+        return SealFailure(job.pk, f"{type(exc).__name__}: {exc}"[:500], type(exc).__name__)
+
+
 # ---------------------------------------------------------------- worker processes
 
 _WORKER_DEPARTMENTS: dict[str, Department] = {}
@@ -118,27 +155,40 @@ def _ready(pause: float) -> int:
     return os.getpid()
 
 
-def _run(job: SealJob) -> SealedCertificate:
-    return seal_job(_WORKER_DEPARTMENTS[job.issuer_id], job)
+def _run(job: SealJob) -> SealOutcome:
+    return try_seal(_WORKER_DEPARTMENTS[job.issuer_id], job)
 
 
 class SealingPool:
     """Worker processes that load a site's departments once and seal jobs in parallel.
 
     Processes are spawned (not forked), so a server with threads can use it safely; each
-    worker decrypts the keys itself from the same home and password.
+    worker decrypts the keys itself from the same home and password. If a worker dies (a crash
+    in a native library, the OOM killer), the pool is started again and the unfinished jobs are
+    sealed one at a time, so the one that kills a worker again fails alone.
     """
 
     def __init__(
         self, home: Path, password: str, *, workers: int = 2, timestamp_url: str | None = None
     ) -> None:
-        self._executor: Executor = ProcessPoolExecutor(
-            max_workers=workers,
+        self._initargs = (str(home), password, timestamp_url)
+        self.workers = workers
+        self._executor = self._start()
+
+    def __repr__(self) -> str:
+        return f"SealingPool(workers={self.workers})"
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(str(home), password, timestamp_url),
+            initargs=self._initargs,
         )
-        self.workers = workers
+
+    def _restart(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._executor = self._start()
 
     def warm_up(self, timeout: float = 60.0) -> None:
         """Start every worker now (spawning and loading keys takes about a second each)."""
@@ -148,8 +198,29 @@ class SealingPool:
             futures = [self._executor.submit(_ready, 0.3) for _ in range(self.workers)]
             seen.update(f.result() for f in futures)
 
-    def map(self, jobs: Iterable[SealJob]) -> Iterator[SealedCertificate]:
-        return self._executor.map(_run, jobs, chunksize=4)
+    def worker_pids(self) -> list[int]:
+        """The worker processes now running."""
+        return list(self._executor._processes or {})
+
+    def seal(self, jobs: Sequence[SealJob]) -> Iterator[SealOutcome]:
+        """One outcome per job, in order, as they finish."""
+        futures: list[Future[SealOutcome]] = [self._executor.submit(_run, j) for j in jobs]
+        for position, future in enumerate(futures):
+            try:
+                yield future.result()
+            except BrokenProcessPool:
+                log.warning("a sealing process died; sealing the rest one at a time")
+                self._restart()
+                yield from self._one_by_one(jobs[position:])
+                return
+
+    def _one_by_one(self, jobs: Iterable[SealJob]) -> Iterator[SealOutcome]:
+        for job in jobs:
+            try:
+                yield self._executor.submit(_run, job).result()
+            except BrokenProcessPool:
+                self._restart()
+                yield SealFailure(job.pk, "the sealing process died while sealing it", "crash")
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

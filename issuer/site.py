@@ -19,7 +19,7 @@ from ledger.artifact import load_registry_artifact
 from ledger.chain import Chain
 from ledger.deployment import Deployment
 from ledger.errors import LedgerError, TransactionRejected
-from ledger.keys import KeyStore
+from ledger.keys import DEFAULT_SCRYPT_N, KeyStore
 from ledger.registry import Registry
 
 __all__ = ["DepartmentConfig", "NetworkConfig", "ProvinceConfig", "Site", "bootstrap_network"]
@@ -111,14 +111,10 @@ def department_key(issuer_id: str) -> str:
 class Site:
     """What one issuing site needs at run time."""
 
-    def __init__(self, home: Path, password: str, *, scrypt_n: int | None = None) -> None:
+    def __init__(self, home: Path, password: str, *, scrypt_n: int = DEFAULT_SCRYPT_N) -> None:
         self.home = home
         self.network = NetworkConfig.load(home / "network.json")
-        self.keys = (
-            KeyStore(home / "keys", password, scrypt_n=scrypt_n)
-            if scrypt_n
-            else KeyStore(home / "keys", password)
-        )
+        self.keys = KeyStore(home / "keys", password, scrypt_n=scrypt_n)
         self.pki = PkiStore(home, password)
 
     def __repr__(self) -> str:
@@ -182,6 +178,21 @@ class Site:
         assert current != name
         return str(account.address)
 
+    def department_accounts(self) -> dict[str, set[str]]:
+        """Every chain account each department of this site has had (current and rotated
+        away), read from the key files without decrypting them: who may sign its audit
+        checkpoints."""
+        names = self.keys.names()
+        accounts: dict[str, set[str]] = {}
+        for config in self.network.departments:
+            base = department_key(config.issuer_id)
+            accounts[config.issuer_id] = {
+                self.keys.address(n)
+                for n in names
+                if n == base or (n.startswith(base + "-") and n[len(base) + 1 :].isdigit())
+            }
+        return accounts
+
     def _config(self, issuer_id: str) -> DepartmentConfig:
         config = next((d for d in self.network.departments if d.issuer_id == issuer_id), None)
         if config is None:
@@ -202,11 +213,14 @@ def bootstrap_network(
     provinces: list[ProvinceConfig],
     departments: list[DepartmentConfig],
     *,
-    scrypt_n: int = 1 << 14,
+    scrypt_n: int = DEFAULT_SCRYPT_N,
     recognitions: Sequence[tuple[str, str, str]] = (),
 ) -> NetworkConfig:
     """Create PKI, keys and a registry on ``chain`` with these provinces and departments, and
-    the recognition agreements ``(verifying, issuing, cert_type)``; write ``network.json``."""
+    the recognition agreements ``(verifying, issuing, cert_type)``; write ``network.json``.
+
+    Keys are encrypted at the one keystore cost (``ledger.keys.DEFAULT_SCRYPT_N``); only tests
+    pass a smaller ``scrypt_n`` to keep set-up fast."""
     keys = KeyStore(home / "keys", password, scrypt_n=scrypt_n)
     pki = PkiStore(home, password)
     pki.init_root()

@@ -1,11 +1,17 @@
 """Durable storage of the issuing pipeline (SQLAlchemy: SQLite file by default, PostgreSQL by
 URL). Every state change is one transaction, so a crash at any point leaves each certificate in
-exactly one well-defined state the pipeline can resume from."""
+exactly one well-defined state the pipeline can resume from.
+
+A SQLite file holds claims, ID numbers, claims secrets and token hashes: it is created mode 600
+(and tightened if an older one was not); SQLite gives its ``-wal`` and ``-shm`` files the same
+mode. Columns added since a store was created are added when it is opened."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -20,13 +26,18 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
+    select,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 __all__ = [
     "ApiToken",
+    "AuditCheckpoint",
     "AuditEntry",
+    "AuditHead",
     "Base",
     "Batch",
     "BatchStatus",
@@ -34,13 +45,20 @@ __all__ = [
     "Certificate",
     "Document",
     "ProgressEvent",
+    "aware",
     "open_store",
+    "record_progress",
     "utcnow",
 ]
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def aware(moment: datetime) -> datetime:
+    """``moment`` as UTC (SQLite gives datetimes back without their zone)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class CertStatus(StrEnum):
@@ -51,12 +69,18 @@ class CertStatus(StrEnum):
     BATCHED = "BATCHED"
     ANCHORED = "ANCHORED"
     REVOKED = "REVOKED"
+    FAILED = "FAILED"
+    """Terminal: could not be sealed, or its batch was refused by the registry for good; the
+    reason is in ``failure_reason``. Nothing else in its batch or chunk is held up by it."""
 
 
 class BatchStatus(StrEnum):
     PENDING = "PENDING"
     """Root fixed, not yet confirmed on chain (a transaction may be in flight)."""
     ANCHORED = "ANCHORED"
+    FAILED = "FAILED"
+    """Terminal: the registry refused the anchor in a way retrying cannot fix (issuer
+    suspended, type not allowed...); ``last_error`` says why."""
 
 
 class Base(DeclarativeBase):
@@ -95,6 +119,8 @@ class Certificate(Base):
     proof: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     revocation_reason: Mapped[int | None] = mapped_column(Integer, default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    failure_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    """Why it is ``FAILED`` (a sealing error, or the registry's refusal of its batch)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -154,6 +180,41 @@ class AuditEntry(Base):
     entry_hash: Mapped[str] = mapped_column(String(64))
 
 
+def record_progress(
+    session: Session, cert: Certificate, status: CertStatus, detail: str = ""
+) -> None:
+    """Move ``cert`` to ``status`` and add the step to its progress trail."""
+    cert.status = status.value
+    session.add(ProgressEvent(certificate_pk=cert.id, status=status.value, detail=detail))
+
+
+class AuditHead(Base):
+    """The one row that says how long the audit log is and what its last hash is. Every append
+    updates it first, which serialises appenders (SQLite's write lock, PostgreSQL's row lock)
+    for the rest of their transaction."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entries: Mapped[int] = mapped_column(Integer)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """A signed statement that the audit log had ``entries`` entries ending in ``entry_hash``
+    (see ``issuer.audit``); also appended to a file outside the database."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[str] = mapped_column(String(32))
+    entries: Mapped[int] = mapped_column(Integer)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    signer: Mapped[str] = mapped_column(String(42))
+    signature: Mapped[str] = mapped_column(String(132))
+
+
 class ApiToken(Base):
     """A department's API token, stored as its SHA-256 only."""
 
@@ -178,10 +239,61 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _private_sqlite_file(engine: Engine) -> None:
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.parent != Path():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for sibling in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if sibling.exists():
+            os.chmod(sibling, 0o600)
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Add columns a newer version defines to tables an older one created (nullable or
+    defaulted columns only: the only kind this store ever adds)."""
+    inspector = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            kind = column.type.compile(engine.dialect)
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
+
+
+def _ensure_audit_head(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session:
+        if session.get(AuditHead, 1) is not None:
+            return
+        last = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
+        session.add(
+            AuditHead(
+                id=1,
+                entries=0 if last is None else last.seq,
+                entry_hash="0" * 64 if last is None else last.entry_hash,
+            )
+        )
+        try:
+            session.commit()
+        except IntegrityError:  # another process created it first
+            session.rollback()
+
+
 def open_store(url: str) -> sessionmaker[Session]:
-    """Create the tables if needed and return a session factory."""
+    """Create the tables if needed (a SQLite file mode 600) and return a session factory."""
     engine: Engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
+        _private_sqlite_file(engine)
         event.listen(engine, "connect", _sqlite_pragmas)
     Base.metadata.create_all(engine)
-    return sessionmaker(engine, expire_on_commit=False)
+    _add_missing_columns(engine)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    _ensure_audit_head(sessions)
+    return sessions

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -21,9 +22,23 @@ from ledger.codes import cert_type_to_bytes
 from ledger.errors import LedgerError
 from ledger.idcodes import is_valid_citizen_id, is_valid_social_credit_code
 
-__all__ = ["CertTypeSpec", "ClaimsInvalid", "FieldError", "FieldSpec", "catalogue", "validate"]
+__all__ = [
+    "CertTypeSpec",
+    "ClaimsInvalid",
+    "FieldError",
+    "FieldSpec",
+    "catalogue",
+    "hidden_character",
+    "validate",
+]
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_HIDDEN = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+"""Unicode categories refused in claims: controls (including tab and line feed: every field is
+one line), format characters (the bidirectional overrides such as U+202E that make a text read
+differently than it is stored, zero-width joiners, BOMs), lone surrogates and line/paragraph
+separators. Ordinary and ideographic spaces (Zs) and private-use characters (Co, which some
+civil registries use for rare characters in names) are allowed."""
 _FORMATS = {"text", "date", "uscc", "citizen_id", "party_id", "decimal", "enum"}
 
 
@@ -114,8 +129,23 @@ def catalogue() -> dict[str, CertTypeSpec]:
     return types
 
 
+def hidden_character(value: str) -> str | None:
+    """A message naming the first control or formatting character in ``value`` (see
+    ``_HIDDEN``), or ``None`` if it has none."""
+    for position, char in enumerate(value, start=1):
+        if unicodedata.category(char) in _HIDDEN:
+            name = unicodedata.name(char, "a control character")
+            return (
+                f"contains U+{ord(char):04X} ({name}) at character {position}; control and "
+                "formatting characters are not allowed"
+            )
+    return None
+
+
 def _check(spec: FieldSpec, value: str) -> str | None:
     """An error message for ``value``, or ``None`` if it fits ``spec``."""
+    if hidden := hidden_character(value):
+        return hidden
     if len(value) > spec.max_length:
         return f"longer than {spec.max_length} characters"
     if spec.format == "date":

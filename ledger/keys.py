@@ -3,6 +3,11 @@
 The password comes from ``ECERT_KEY_PASSWORD`` or from the file named by
 ``ECERT_KEY_PASSWORD_FILE``; there is no default. Keys are never printed or logged: the
 ``LocalAccount`` objects handed out render only their address.
+
+Every keystore is encrypted with scrypt at ``DEFAULT_SCRYPT_N`` (2^17, the keystore v3
+standard's own choice, about 0.45 s per key here). The only way to get less is to pass
+``scrypt_n`` explicitly, which only tests do (``tests.conftest.TEST_ONLY_SCRYPT_N``): nothing
+that runs for real chooses a cost. Key folders are mode 700 and key files mode 600.
 """
 
 from __future__ import annotations
@@ -18,10 +23,18 @@ from web3 import Web3
 
 from ledger.errors import KeystoreError
 
-__all__ = ["KeyStore", "password_from_env"]
+__all__ = ["DEFAULT_SCRYPT_N", "KeyStore", "password_from_env", "private_directory"]
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.\-]{0,63}")
 DEFAULT_SCRYPT_N = 1 << 17
+
+
+def private_directory(path: Path) -> Path:
+    """Create ``path`` if needed and make it mode 700 (owner only), whatever the umask or the
+    mode it had before; returns it."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
 
 
 def password_from_env() -> str:
@@ -41,7 +54,10 @@ def password_from_env() -> str:
 
 
 class KeyStore:
-    """A directory of encrypted account keys, one ``<name>.json`` per account."""
+    """A directory of encrypted account keys, one ``<name>.json`` per account.
+
+    ``scrypt_n`` is the scrypt cost of keys created from now on; leave it at the default except
+    in tests (see the module docstring). Reading a key uses the cost written in its file."""
 
     def __init__(self, directory: Path, password: str, *, scrypt_n: int = DEFAULT_SCRYPT_N) -> None:
         if len(password) < 12:
@@ -87,7 +103,7 @@ class KeyStore:
         if path.exists():
             raise KeystoreError(f"key {name!r} already exists")
         encrypted = Account.encrypt(secret, self._password, kdf="scrypt", iterations=self._scrypt_n)
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_directory(self.directory)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(encrypted, fh)

@@ -14,6 +14,11 @@ from ledger.chain import Chain
 from ledger.records import TxResult
 from ledger.registry import Registry
 
+TEST_ONLY_SCRYPT_N = 1 << 12
+"""The keystore cost tests pass explicitly to ``bootstrap_network`` / ``KeyStore``, so that
+setting up a consortium takes milliseconds instead of seconds. Nothing outside the tests may
+choose a cost: everything else encrypts at ``ledger.keys.DEFAULT_SCRYPT_N`` (2^17)."""
+
 
 @dataclass
 class World:

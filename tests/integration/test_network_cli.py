@@ -3,6 +3,8 @@ admit a province, set and withdraw an agreement, read the matrix; refusals exit 
 
 from __future__ import annotations
 
+import json
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +45,10 @@ def test_network_init_admit_recognise_matrix(tmp_path: Path) -> None:
                         "--province", "GD:广东省")  # fmt: skip
         assert created.returncode == 0, created.stderr
         assert "consortium of ZJ, GD" in created.stdout
+        keys = tmp_path / "site" / "keys"
+        assert stat.S_IMODE(keys.stat().st_mode) == 0o700
+        for key_file in keys.glob("*.json"):  # one keystore cost for every key, 2^17
+            assert json.loads(key_file.read_text())["crypto"]["kdfparams"]["n"] == 1 << 17
         assert ecert("init", "--rpc", node.rpc_url, "--province", "JS:江苏省").returncode == 2
         admitted = ecert("admit", "SH", "上海市")
         assert admitted.returncode == 0, admitted.stderr

@@ -21,6 +21,7 @@ from issuer.store import open_store
 from ledger.chain import Chain
 from ledger.codes import RevocationReason
 from ledger.node import AnvilNode, free_port
+from tests.conftest import TEST_ONLY_SCRYPT_N
 from verifier.config import VerifierConfig, build_verifier
 from verifier.reasons import ReasonCode
 from verifier.result import Verdict
@@ -43,6 +44,7 @@ def test_nodes_that_disagree_are_reported_not_resolved(tmp_path: Path) -> None:
             Chain.connect(a.rpc_url),
             [ProvinceConfig("ZJ", "浙江省", "https://zj.verify.example")],
             [DepartmentConfig(ISSUER, "浙江省市场监督管理局", "ZJ", ["BUSINESS_LICENCE"])],
+            scrypt_n=TEST_ONLY_SCRYPT_N,
         )
         site = Site(home, PASSWORD)
         pipeline = Pipeline(

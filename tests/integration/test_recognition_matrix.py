@@ -24,6 +24,7 @@ from issuer.site import DepartmentConfig, ProvinceConfig, Site, bootstrap_networ
 from issuer.store import open_store
 from ledger.chain import Chain
 from ledger.node import AnvilNode, free_port
+from tests.conftest import TEST_ONLY_SCRYPT_N
 from tests.integration.servers import ServiceProcess
 from verifier.config import VerifierConfig
 
@@ -71,6 +72,7 @@ def consortium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consortium]
                 for code, (issuer_id, name, cert_type) in DEPARTMENTS.items()
             ],
             recognitions=sorted(AGREEMENTS),
+            scrypt_n=TEST_ONLY_SCRYPT_N,
         )
         site = Site(home, PASSWORD)
         pipeline = Pipeline(

@@ -1,18 +1,25 @@
-"""Test PKIs (ECDSA and SM2) generated once per session, and a sample certificate document."""
+"""Test PKIs (ECDSA and SM2) generated once per session, a sample certificate document,
+and a pipeline for the test world on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from issuer.checkpoints import CheckpointFile
+from issuer.department import Department
 from issuer.ofd import OfdSealer
+from issuer.pipeline import Pipeline, Submission
 from issuer.pki import Issued, issue_province_ca, issue_root, issue_seal
 from issuer.render import CertificateDocument
+from issuer.seal import Sealer
 from issuer.sesmaker import make_seal
 from issuer.sm2pki import (
     Sm2Issued,
@@ -21,9 +28,11 @@ from issuer.sm2pki import (
     issue_sm2_seal,
     issue_sm2_seal_maker,
 )
+from issuer.store import open_store
 from ledger.catalogue import catalogue, validate
 from ledger.claims import ClaimsCommitment
 from ledger.qrpayload import QrPayload
+from tests.conftest import World
 
 LICENCE = {
     "uscc": "91350100M000100Y43",
@@ -122,3 +131,59 @@ def make_sm2(department: str = "浙江省市场监督管理局") -> SampleSm2:
 @pytest.fixture(scope="session")
 def sm2_pki() -> SampleSm2:
     return make_sm2()
+
+
+def department(world: World, pki: SamplePki) -> Department:
+    """ZJ-AMR of the test world, sealing with the session's test PKI."""
+    return Department(
+        issuer_id="ZJ-AMR",
+        name="浙江省市场监督管理局",
+        province_code="ZJ",
+        province_name="浙江省",
+        account=world.issuer,
+        sealer=Sealer(pki.seal, [pki.zj.cert, pki.root.cert], location="浙江省"),
+        verifier_base="https://zj.ecert.example",
+    )
+
+
+def licences(n: int, start: int = 0) -> list[Submission]:
+    return [
+        Submission(
+            f"case-{i}",
+            "BUSINESS_LICENCE",
+            LICENCE,
+            valid_until=datetime.now(UTC).date() + timedelta(days=365),
+        )
+        for i in range(start, start + n)
+    ]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every storage test runs on SQLite and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'issuer.sqlite'}"
+    base: str = request.getfixturevalue("postgres_url")
+    from sqlalchemy import create_engine, text  # noqa: PLC0415
+
+    name = f"t_{tmp_path.name.lower().replace('-', '_')}"[:60]
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture
+def pipeline(world: World, pki: SamplePki, store_url: str, tmp_path: Path) -> Iterator[Pipeline]:
+    sessions = open_store(store_url)
+    yield Pipeline(
+        sessions,
+        [department(world, pki)],
+        world.registry,
+        batch_size=8,
+        batch_window=timedelta(seconds=0),
+        checkpoint_file=CheckpointFile(tmp_path / "audit-checkpoints.jsonl"),
+        permit_ttl=timedelta(0),
+    )
+    sessions.kw["bind"].dispose()

@@ -1,10 +1,10 @@
 """The issuing pipeline on the in-process chain: durable submit, seal, batch, anchor, proofs,
-revocation, the audit log, and waiting out an unreachable node."""
+revocation, the audit log, waiting out an unreachable node, and failures that stay where they
+happen (one bad record, a refused batch, a type the registry does not allow)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -12,73 +12,18 @@ import pytest
 from sqlalchemy import select, update
 
 from issuer.audit import verify_audit
-from issuer.department import Department
 from issuer.pipeline import Pipeline, PipelineError, Submission
-from issuer.seal import Sealer
-from issuer.store import AuditEntry, Batch, open_store
+from issuer.store import AuditEntry, Batch, Certificate, open_store
 from ledger.chain import Chain
 from ledger.codes import RevocationReason
 from ledger.merkle import verify_proof
 from ledger.registry import Registry
 from tests.conftest import World
-from tests.issuer.conftest import LICENCE, SamplePki
-
-
-def _department(world: World, pki: SamplePki) -> Department:
-    return Department(
-        issuer_id="ZJ-AMR",
-        name="浙江省市场监督管理局",
-        province_code="ZJ",
-        province_name="浙江省",
-        account=world.issuer,
-        sealer=Sealer(pki.seal, [pki.zj.cert, pki.root.cert], location="浙江省"),
-        verifier_base="https://zj.ecert.example",
-    )
-
-
-def _licences(n: int, start: int = 0) -> list[Submission]:
-    return [
-        Submission(
-            f"case-{i}",
-            "BUSINESS_LICENCE",
-            LICENCE,
-            valid_until=datetime.now(UTC).date() + timedelta(days=365),
-        )
-        for i in range(start, start + n)
-    ]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Every storage test runs on SQLite and on a real PostgreSQL server."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'issuer.sqlite'}"
-    base: str = request.getfixturevalue("postgres_url")
-    from sqlalchemy import create_engine, text  # noqa: PLC0415
-
-    name = f"t_{tmp_path.name.lower().replace('-', '_')}"[:60]
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return base.rsplit("/", 1)[0] + f"/{name}"
-
-
-@pytest.fixture
-def pipeline(world: World, pki: SamplePki, store_url: str) -> Iterator[Pipeline]:
-    sessions = open_store(store_url)
-    yield Pipeline(
-        sessions,
-        [_department(world, pki)],
-        world.registry,
-        batch_size=8,
-        batch_window=timedelta(seconds=0),
-    )
-    sessions.kw["bind"].dispose()
+from tests.issuer.conftest import LICENCE, SamplePki, department, licences
 
 
 def test_records_flow_to_anchored_with_verifiable_proofs(pipeline: Pipeline, world: World) -> None:
-    results = pipeline.submit("ZJ-AMR", _licences(20))
+    results = pipeline.submit("ZJ-AMR", licences(20))
     assert all(r.accepted and r.status == "RECEIVED" for r in results)
     counts = pipeline.run_once(force_batches=True)
     assert (counts.sealed, counts.anchored_certificates) == (20, 20)
@@ -115,15 +60,15 @@ def test_records_flow_to_anchored_with_verifiable_proofs(pipeline: Pipeline, wor
 def test_bad_records_are_named_and_the_rest_go_through(pipeline: Pipeline) -> None:
     bad = Submission("case-bad", "BUSINESS_LICENCE", {**LICENCE, "uscc": "123"})
     expired = Submission("case-old", "BUSINESS_LICENCE", LICENCE, valid_until=date(2020, 1, 1))
-    results = pipeline.submit("ZJ-AMR", [*_licences(2), bad, expired])
+    results = pipeline.submit("ZJ-AMR", [*licences(2), bad, expired])
     assert [r.accepted for r in results] == [True, True, False, False]
     assert results[2].errors[0].field == "uscc"
     assert results[3].errors[0].field == "valid_until"
-    again = pipeline.submit("ZJ-AMR", _licences(1))[0]
+    again = pipeline.submit("ZJ-AMR", licences(1))[0]
     assert again.duplicate
     assert again.certificate_id == results[0].certificate_id
     with pytest.raises(PipelineError):
-        pipeline.submit("GD-HOSP", _licences(1))
+        pipeline.submit("GD-HOSP", licences(1))
 
 
 def test_node_down_then_back_anchors_everything_once(
@@ -133,9 +78,9 @@ def test_node_down_then_back_anchors_everything_once(
     request_cleanup = sessions.kw["bind"].dispose
     dead = Registry(Chain.connect("http://127.0.0.1:9", timeout=0.5), world.registry.address)
     offline = Pipeline(
-        sessions, [_department(world, pki)], dead, batch_size=4, batch_window=timedelta(seconds=0)
+        sessions, [department(world, pki)], dead, batch_size=4, batch_window=timedelta(seconds=0)
     )
-    offline.submit("ZJ-AMR", _licences(10))
+    offline.submit("ZJ-AMR", licences(10))
     counts = offline.run_once(force_batches=True)
     assert counts.sealed == 10  # issuing goes on without the chain
     assert counts.anchored_batches == 0
@@ -145,14 +90,14 @@ def test_node_down_then_back_anchors_everything_once(
         assert all(b.attempts == 1 and "NodeUnavailable" in (b.last_error or "") for b in batches)
         session.execute(update(Batch).values(next_attempt_at=datetime.now(UTC) - timedelta(1)))
         session.commit()
-    online = Pipeline(sessions, [_department(world, pki)], world.registry, batch_size=4)
+    online = Pipeline(sessions, [department(world, pki)], world.registry, batch_size=4)
     assert online.run_once().anchored_certificates == 10
     assert online.run_once().anchored_batches == 0  # nothing anchored twice
     request_cleanup()
 
 
 def test_a_crash_after_sending_does_not_anchor_twice(pipeline: Pipeline, world: World) -> None:
-    pipeline.submit("ZJ-AMR", _licences(8))
+    pipeline.submit("ZJ-AMR", licences(8))
     pipeline.seal_pending()
     pipeline.close_batches(force=True)
     with pipeline.sessions() as session:
@@ -165,7 +110,7 @@ def test_a_crash_after_sending_does_not_anchor_twice(pipeline: Pipeline, world: 
 
 
 def test_revocation_and_the_audit_log(pipeline: Pipeline, world: World) -> None:
-    (result,) = pipeline.submit("ZJ-AMR", _licences(1), actor="token:zj-clerk")
+    (result,) = pipeline.submit("ZJ-AMR", licences(1), actor="token:zj-clerk")
     with pytest.raises(PipelineError, match="not anchored"):
         pipeline.revoke("ZJ-AMR", result.certificate_id or "", RevocationReason.SUPERSEDED)
     pipeline.run_once(force_batches=True)
@@ -182,7 +127,9 @@ def test_revocation_and_the_audit_log(pipeline: Pipeline, world: World) -> None:
     assert revocation.reason is RevocationReason.SUPERSEDED
     with pipeline.sessions() as session:
         count, problems = verify_audit(session)
-        assert (count, problems) == (2, [])
+        assert (count, problems) == (3, [])
+        actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)).all()
+        assert actions == ["ISSUE", "ANCHOR", "REVOKE"]
         entry = session.get(AuditEntry, 1)
         assert entry is not None
         assert entry.actor == "token:zj-clerk"
@@ -190,3 +137,87 @@ def test_revocation_and_the_audit_log(pipeline: Pipeline, world: World) -> None:
         session.commit()
         _, problems = verify_audit(session)
         assert [p.seq for p in problems] == [1]
+
+
+def test_one_poisoned_record_among_100_fails_alone(
+    world: World, pki: SamplePki, tmp_path: Path
+) -> None:
+    sessions = open_store(f"sqlite:///{tmp_path / 'issuer.sqlite'}")
+    pipeline = Pipeline(
+        sessions, [department(world, pki)], world.registry, batch_size=32, permit_ttl=timedelta(0)
+    )
+    results = pipeline.submit("ZJ-AMR", licences(100))
+    poisoned = results[37].certificate_id or ""
+    with sessions() as session:  # a stored record damaged after it was accepted
+        session.execute(
+            update(Certificate)
+            .where(Certificate.certificate_id == poisoned)
+            .values(claims_secret=b"\x00" * 5)
+        )
+        session.commit()
+    counts = pipeline.run_once(force_batches=True)
+    assert (counts.sealed, counts.failed_certificates) == (100, 1)
+    assert (counts.anchored_certificates, counts.anchored_batches) == (99, 4)  # 32+32+32+3
+    view = pipeline.certificate("ZJ-AMR", poisoned)
+    assert view["status"] == "FAILED"
+    assert "claims secret must be 32 bytes" in view["failure_reason"]
+    assert [p["status"] for p in view["progress"]] == ["RECEIVED", "FAILED"]
+    statuses = [pipeline.certificate("ZJ-AMR", r.certificate_id or "")["status"] for r in results]
+    assert statuses.count("ANCHORED") == 99
+    again = pipeline.run_once(force_batches=True)  # nothing is retried, nothing is redone
+    assert (again.sealed, again.batched, again.anchored_batches) == (0, 0, 0)
+    with sessions() as session:
+        failed = session.scalars(select(AuditEntry).where(AuditEntry.action == "SEAL_FAILED")).one()
+        assert failed.details["certificates"] == [poisoned]
+    sessions.kw["bind"].dispose()
+
+
+def test_a_suspended_issuers_batch_ends_failed_and_is_not_retried(
+    pipeline: Pipeline, world: World
+) -> None:
+    results = pipeline.submit("ZJ-AMR", licences(3))
+    pipeline.seal_pending()
+    pipeline.close_batches(force=True)
+    world.registry.suspend_issuer(world.zj, "ZJ-AMR")
+    block = world.chain.block_number()
+    assert pipeline.anchor_pending() == (0, 0, 0, 1)
+    with pipeline.sessions() as session:
+        batch = session.scalars(select(Batch)).one()
+        assert batch.status == "FAILED"
+        assert "suspended" in (batch.last_error or "")
+        assert "CertificateRegistryIssuerNotActive" in (batch.last_error or "")
+    for result in results:
+        view = pipeline.certificate("ZJ-AMR", result.certificate_id or "")
+        assert view["status"] == "FAILED"
+        assert view["failure_reason"].startswith(f"batch {batch.id}: the registry lists the issuer")
+    later = datetime.now(UTC) + timedelta(hours=1)  # long past any backoff
+    assert pipeline.anchor_pending(now=later) == (0, 0, 0, 0)
+    assert world.chain.block_number() == block  # not one more transaction
+    with pytest.raises(PipelineError, match="suspended"):
+        pipeline.submit("ZJ-AMR", licences(1, start=10))
+
+
+def test_submit_refuses_a_type_the_registry_no_longer_allows(
+    pipeline: Pipeline, world: World
+) -> None:
+    world.registry.set_issuer_cert_type(world.zj, "ZJ-AMR", "BUSINESS_LICENCE", False)
+    (result,) = pipeline.submit("ZJ-AMR", licences(1))
+    assert not result.accepted
+    assert [(e.field, e.message) for e in result.errors] == [
+        ("cert_type", "the registry does not allow ZJ-AMR to issue BUSINESS_LICENCE")
+    ]
+
+
+def test_one_process_at_a_time_works_a_store(world: World, pki: SamplePki, store_url: str) -> None:
+    first = Pipeline(open_store(store_url), [department(world, pki)], world.registry)
+    second = Pipeline(open_store(store_url), [department(world, pki)], world.registry)
+    second.submit("ZJ-AMR", licences(2))
+    with first.work_lock.held() as mine:
+        assert mine
+        counts = second.run_once(force_batches=True)
+        assert counts.busy
+        assert second.seal_pending() == 0
+        assert first.run_once(force_batches=True).anchored_certificates == 2  # re-entrant
+    assert not second.run_once().busy
+    for p in (first, second):
+        p.sessions.kw["bind"].dispose()

@@ -101,3 +101,30 @@ def test_formats_of_other_types() -> None:
     assert {e.field for e in caught.value.errors} == {"owner_id", "area_m2"}
     with pytest.raises(ClaimsInvalid, match="unknown type"):
         validate("PASSPORT", {})
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("杭州\u202e司公限有技科", "U+202E"),  # right-to-left override: reads reversed
+        ("杭州\u2066示范\u2069科技", "U+2066"),  # left-to-right isolate
+        ("杭州\u200b示范", "U+200B"),  # zero-width space
+        ("杭州\x1b[31m示范", "U+001B"),  # a terminal escape
+        ("杭州\n示范", "U+000A"),  # a second line inside one field
+        ("杭州\u2028示范", "U+2028"),  # line separator
+    ],
+)
+def test_control_and_bidi_characters_are_refused_and_named(value: str, code: str) -> None:
+    with pytest.raises(ClaimsInvalid) as caught:
+        validate("BUSINESS_LICENCE", {**LICENCE, "name": value})
+    (error,) = caught.value.errors
+    assert error.field == "name"
+    assert code in error.message
+    assert "character 3" in error.message
+
+
+def test_ordinary_ideographic_and_private_use_characters_are_kept() -> None:
+    # U+3000 is the ideographic space; U+E000 stands for a rare character a registry encodes
+    # in the private-use area.
+    name = "杭州\u3000示范 科技（集团）有限公司\ue000"
+    assert validate("BUSINESS_LICENCE", {**LICENCE, "name": name})["name"] == name

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ledger.errors import KeystoreError
-from ledger.keys import KeyStore, password_from_env
+from ledger.keys import DEFAULT_SCRYPT_N, KeyStore, password_from_env, private_directory
 
 PASSWORD = "a long test password"
 
@@ -54,3 +54,14 @@ def test_password_comes_only_from_the_environment(
     assert password_from_env() == "from a secrets file"
     monkeypatch.setenv("ECERT_KEY_PASSWORD", "from the environment")
     assert password_from_env() == "from the environment"
+
+
+def test_the_default_cost_is_2_17_and_folders_are_private(tmp_path: Path) -> None:
+    folder = tmp_path / "keys"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)  # an older home made under a permissive umask
+    KeyStore(folder, PASSWORD).store_secret("bundle-zj", b"\x01" * 32)
+    kdf = json.loads((folder / "bundle-zj.json").read_text())["crypto"]["kdfparams"]
+    assert kdf["n"] == DEFAULT_SCRYPT_N == 1 << 17
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(private_directory(tmp_path / "a" / "b").stat().st_mode) == 0o700

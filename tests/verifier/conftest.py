@@ -19,6 +19,7 @@ from issuer.store import open_store
 from ledger.chain import Chain
 from ledger.codes import RevocationReason
 from ledger.node import AnvilNode, free_port
+from tests.conftest import TEST_ONLY_SCRYPT_N
 from tests.integration.servers import ServiceProcess
 from verifier.config import VerifierConfig, build_verifier
 from verifier.engine import Verifier
@@ -94,6 +95,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
                 DepartmentConfig(ZJ_MARKET, "浙江省市场监督管理局", "ZJ", ["BUSINESS_LICENCE"]),
                 DepartmentConfig(GD_HOSPITAL, "广东省示范妇幼保健院", "GD", ["BIRTH_MEDICAL"]),
             ],
+            scrypt_n=TEST_ONLY_SCRYPT_N,
         )
         site = Site(home, PASSWORD)
         pipeline = Pipeline(
