@@ -32,6 +32,7 @@ from issuer.tsa import create_tsa_app
 from ledger.codes import RevocationReason
 from ledger.errors import LedgerError, NodeUnavailable
 from ledger.keys import password_from_env
+from ledger.logs import configure_service
 
 IssuerOpt = Annotated[str, typer.Option("--issuer", help="Issuer id of the department.")]
 _SETTLED = ("ANCHORED", "REVOKED", "FAILED")
@@ -392,6 +393,7 @@ def serve_issuer(
     ] = 8,
 ) -> None:
     """The issuer API on 127.0.0.1 (OpenAPI at /docs), with its pipeline worker."""
+    configure_service()
     limits = RequestLimits(
         max_body_bytes=int(max_body_mb * 1024 * 1024),
         max_concurrent=max_concurrent,

@@ -39,7 +39,6 @@ class Network:
     good: str
     revoked: str
     suspended_cert: str
-    wrong_type_cert: str
 
     def pdf(self, certificate_id: str, issuer_id: str = ZJ_MARKET) -> bytes:
         return self.pipeline.pdf(issuer_id, certificate_id)
@@ -108,14 +107,6 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
             r.certificate_id or ""
             for r in pipeline.submit(ZJ_MARKET, [_licence("good", 1), _licence("revoked", 2)])
         )
-        (wrong,) = pipeline.submit(
-            ZJ_MARKET,
-            [
-                Submission(
-                    "wrong-type", "REAL_ESTATE", sample_record("REAL_ESTATE", random.Random(3))
-                )
-            ],
-        )
         (birth,) = pipeline.submit(
             GD_HOSPITAL,
             [
@@ -153,7 +144,6 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
             good,
             revoked,
             birth.certificate_id or "",
-            wrong.certificate_id or "",
         )
     finally:
         node.stop()
