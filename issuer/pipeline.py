@@ -299,6 +299,7 @@ class Pipeline:
                 cert.claims_commitment = outcome.claims_commitment
                 cert.document_digest = outcome.document_digest
                 cert.leaf = outcome.leaf
+                cert.leaf_version = outcome.leaf_version
                 cert.qr_text = outcome.qr_text
                 session.add(Document(certificate_pk=cert.id, pdf=outcome.pdf))
                 record_progress(session, cert, CertStatus.SEALED, outcome.level)
@@ -478,6 +479,7 @@ class Pipeline:
                 siblings=tuple(bytes.fromhex(s) for s in proof["siblings"]),
                 index=int(proof["index"]),
                 block=int(proof["block"]),
+                leaf_version=cert.leaf_version or 1,
             ).to_json()
 
     def pdf(self, issuer_id: str, certificate_id: str) -> bytes:

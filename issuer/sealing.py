@@ -9,7 +9,7 @@ back as a ``SealFailure`` with its reason; the others are produced as usual.
 
 from __future__ import annotations
 
-import hashlib
+import io
 import logging
 import multiprocessing
 import os
@@ -22,11 +22,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pyhanko.pdf_utils.reader import PdfFileReader
+
 from issuer.department import Department
 from issuer.render import CertificateDocument, render_certificate
 from ledger.catalogue import catalogue
 from ledger.claims import ClaimsCommitment
-from ledger.leaf import CertificateLeaf
+from ledger.digest import sealed_revision_digest
+from ledger.leaf import LEAF_VERSION, CertificateLeaf
 from ledger.qrpayload import QrPayload
 
 __all__ = [
@@ -66,6 +69,7 @@ class SealedCertificate:
     leaf: bytes
     qr_text: str
     level: str
+    leaf_version: int = LEAF_VERSION
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,10 @@ def document_for(dept: Department, job: SealJob) -> CertificateDocument:
 def seal_job(dept: Department, job: SealJob) -> SealedCertificate:
     doc = document_for(dept, job)
     sealed = dept.sealer.seal(render_certificate(doc))
-    digest = hashlib.sha256(sealed).digest()
+    # Version-2 leaf: the digest of the sealed revision, so validation data or document
+    # timestamps added later (B-LT, B-LTA) keep the anchor.
+    signature = PdfFileReader(io.BytesIO(sealed), strict=False).embedded_signatures[0]
+    digest = sealed_revision_digest(sealed, [int(v) for v in signature.byte_range])
     leaf = CertificateLeaf(
         issuer_id=job.issuer_id,
         cert_type=job.cert_type,
@@ -121,6 +128,7 @@ def seal_job(dept: Department, job: SealJob) -> SealedCertificate:
         document_digest=digest,
         valid_from=job.valid_from,
         valid_until=job.valid_until,
+        version=LEAF_VERSION,
     )
     return SealedCertificate(
         job.pk, sealed, doc.claims_commitment, digest, leaf.hash(), doc.qr_text, dept.sealer.level

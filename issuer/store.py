@@ -113,6 +113,9 @@ class Certificate(Base):
     claims_commitment: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=None)
     document_digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=None)
     leaf: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=None)
+    leaf_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    """What ``document_digest`` covers (``ledger.leaf``): ``None`` for rows sealed before
+    version 2 existed, which are version 1 (the whole file)."""
     qr_text: Mapped[str | None] = mapped_column(Text, default=None)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), default=None)
     leaf_index: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -5,9 +5,17 @@ A leaf is OpenZeppelin's double-hashed leaf of the ABI-encoded tuple
 bytes32 claimsCommitment, bytes32 documentDigest, uint64 validFrom, uint64 validUntil)``.
 
 It binds the certificate to its issuer and type (so a root anchored by one issuer cannot vouch
-for another's certificate), to the final sealed PDF bytes (``documentDigest``), to the claims
+for another's certificate), to the sealed PDF (``documentDigest``), to the claims
 (``claimsCommitment``, a salted commitment so nothing personal can be guessed from it) and to its
 validity period. Only the leaf hash, never these values, goes on chain.
+
+The version says what ``documentDigest`` is the digest of:
+
+- **1**: the whole PDF file as issued. Any later byte, even validation data, changes it.
+- **2** (issued since): the *sealed revision* — the file up to the end of the revision that the
+  seal signs (``ledger.digest.sealed_revision_digest``), the signature included. Revisions
+  appended later (validation data, document timestamps: PAdES B-LT / B-LTA) leave it unchanged;
+  the verifier accepts them only when the difference analysis finds nothing else.
 """
 
 from __future__ import annotations
@@ -23,12 +31,15 @@ from ledger.keccak import keccak256
 __all__ = [
     "LEAF_ABI_TYPES",
     "LEAF_VERSION",
+    "LEAF_VERSIONS",
     "CertificateLeaf",
     "certificate_id_hash",
     "hash_encoded_leaf",
 ]
 
-LEAF_VERSION = 1
+LEAF_VERSION = 2
+"""The version new certificates are issued with."""
+LEAF_VERSIONS = (1, 2)
 LEAF_ABI_TYPES = (
     "uint8",
     "bytes32",
@@ -67,13 +78,17 @@ class CertificateLeaf:
     claims_commitment: bytes
     """32-byte salted commitment to the certificate's claims."""
     document_digest: bytes
-    """SHA-256 of the final sealed PDF."""
+    """SHA-256 of the sealed PDF: the whole file (version 1) or its sealed revision (2)."""
     valid_from: datetime
     """Start of validity (timezone-aware)."""
     valid_until: datetime | None = None
     """End of validity, or ``None`` for a certificate that does not expire."""
+    version: int = LEAF_VERSION
+    """What ``document_digest`` covers (see the module docstring)."""
 
     def __post_init__(self) -> None:
+        if self.version not in LEAF_VERSIONS:
+            raise MerkleError(f"unknown leaf version {self.version}")
         for name in ("claims_commitment", "document_digest"):
             if len(getattr(self, name)) != 32:
                 raise MerkleError(f"{name} must be 32 bytes")
@@ -83,7 +98,7 @@ class CertificateLeaf:
     def abi_values(self) -> tuple[object, ...]:
         """The tuple that is ABI-encoded, in ``LEAF_ABI_TYPES`` order."""
         return (
-            LEAF_VERSION,
+            self.version,
             issuer_id_to_bytes(self.issuer_id),
             cert_type_to_bytes(self.cert_type),
             certificate_id_hash(self.certificate_id),

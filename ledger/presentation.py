@@ -12,7 +12,9 @@ the issuer nor its proof directory learns where it was shown:
 - the holder's EIP-191 signature over all of it.
 
 Encoding: a compact binary layout (length-prefixed text, raw hashes), base64url, behind the
-``ECP1.`` tag that tells it apart from a certificate's own QR code."""
+``ECP1.`` tag that tells it apart from a certificate's own QR code. Layout version 2 carries one
+byte after the version: the certificate's leaf version (``ledger.leaf``). Presentations live for
+minutes, so older layouts are simply refused."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.claims import ClaimsCommitment, DisclosedClaim
 from ledger.errors import LedgerError
+from ledger.leaf import LEAF_VERSIONS
 from ledger.personal_sign import SignatureError, checksum_address, recover_signer
 from ledger.proofrecord import ProofRecord
 
@@ -44,7 +47,7 @@ PREFIX = "ECP1."
 HOLDER_CLAIM = "holder_key"
 """The claim committing a certificate to its holder's account (no personal data)."""
 _DOMAIN = b"ecert-presentation-v1"
-_VERSION = 1
+_VERSION = 2
 _HASH = 32
 
 
@@ -107,7 +110,7 @@ class Presentation:
     def body(self) -> bytes:
         r = self.record
         parts = [
-            bytes([_VERSION]),
+            bytes([_VERSION, r.leaf_version]),
             _text(r.issuer_id),
             _text(r.cert_type),
             _text(r.certificate_id),
@@ -185,6 +188,9 @@ class _Reader:
     def presentation(self) -> Presentation:
         if self.take(1)[0] != _VERSION:
             raise ValueError("unknown presentation version")
+        leaf_version = self.take(1)[0]
+        if leaf_version not in LEAF_VERSIONS:
+            raise ValueError(f"unknown leaf version {leaf_version}")
         issuer_id, cert_type, certificate_id = self.text(), self.text(), self.text()
         valid_from, valid_until = struct.unpack(">II", self.take(8))
         commitment, digest, root = self.take(_HASH), self.take(_HASH), self.take(_HASH)
@@ -213,6 +219,7 @@ class _Reader:
             siblings=siblings,
             index=0,
             block=0,
+            leaf_version=leaf_version,
         )
         expires_at = _time(expires)
         if expires_at is None:

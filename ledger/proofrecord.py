@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from ledger.errors import MerkleError
-from ledger.leaf import CertificateLeaf
+from ledger.leaf import LEAF_VERSIONS, CertificateLeaf
 from ledger.merkle import MerkleProof
 
 __all__ = ["ProofRecord"]
@@ -30,6 +30,9 @@ class ProofRecord:
     siblings: tuple[bytes, ...]
     index: int
     block: int
+    leaf_version: int = 1
+    """What ``document_digest`` covers (``ledger.leaf``); records from before version 2 have
+    no such field and are version 1."""
 
     def leaf(self) -> CertificateLeaf:
         return CertificateLeaf(
@@ -40,6 +43,7 @@ class ProofRecord:
             document_digest=self.document_digest,
             valid_from=self.valid_from,
             valid_until=self.valid_until,
+            version=self.leaf_version,
         )
 
     def merkle_proof(self) -> MerkleProof:
@@ -61,6 +65,7 @@ class ProofRecord:
             "siblings": [s.hex() for s in self.siblings],
             "index": self.index,
             "block": self.block,
+            "leaf_version": self.leaf_version,
         }
 
     @classmethod
@@ -69,6 +74,9 @@ class ProofRecord:
             if raw.get("format") != FORMAT:
                 raise MerkleError(f"not an {FORMAT} record")
             until = raw.get("valid_until")
+            version = int(raw.get("leaf_version", 1))
+            if version not in LEAF_VERSIONS:
+                raise MerkleError(f"unknown leaf version {version}")
             return cls(
                 issuer_id=str(raw["issuer_id"]),
                 cert_type=str(raw["cert_type"]),
@@ -81,6 +89,7 @@ class ProofRecord:
                 siblings=tuple(bytes.fromhex(s) for s in raw["siblings"]),
                 index=int(raw["index"]),
                 block=int(raw["block"]),
+                leaf_version=version,
             )
         except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as exc:
             raise MerkleError(f"malformed proof record: {exc}") from exc

@@ -6,7 +6,7 @@ is changed halfway."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,9 @@ from ledger.qrpayload import QrPayload
 from ledger.records import Anchor, Issuer
 from verifier.document import EmbeddedClaims
 
-__all__ = ["Evidence", "Subject"]
+__all__ = ["Evidence", "Subject", "TimeOfExistence"]
+
+_NO_REVISION = b"\xff" * 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,8 @@ class Subject:
     claims_commitment: bytes | None = None
     document_digest: bytes | None = None
     """SHA-256 of the presented file; ``None`` without a document (the record's is used)."""
+    revision_digest: bytes | None = None
+    """SHA-256 of the presented file's sealed revision (what a version-2 leaf binds)."""
     valid_from: datetime | None = None
     valid_until: datetime | None = None
 
@@ -50,22 +54,44 @@ class Subject:
 
     @classmethod
     def from_record(cls, record: ProofRecord) -> Subject:
+        """What a proof record says (no document presented: the record's digest stands)."""
         return cls(
             issuer_id=record.issuer_id,
             certificate_id=record.certificate_id,
             cert_type=record.cert_type,
             claims_commitment=record.claims_commitment,
-            document_digest=record.document_digest,
             valid_from=record.valid_from,
             valid_until=record.valid_until,
         )
+
+    def digest_for(self, leaf_version: int) -> bytes | None:
+        """The presented document's digest as a leaf of that version binds it; ``None`` when
+        no document was presented (the proof record's digest then stands). A document whose
+        sealed revision cannot be found gets a digest no leaf holds."""
+        if self.document_digest is None:
+            return None
+        if leaf_version >= 2:
+            return self.revision_digest or _NO_REVISION
+        return self.document_digest
 
     def completed_by(self, record: ProofRecord) -> Subject:
         """A subject known only by its number, completed from its proof record (which the
         anchor then vouches for); any other subject is returned as it is."""
         if self.cert_type is not None:
             return self
-        return replace(Subject.from_record(record), document_digest=self.document_digest)
+        return Subject.from_record(record)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeOfExistence:
+    """A trusted time by which the sealed certificate existed: what its seal is judged at."""
+
+    moment: datetime
+    source: str
+    """``anchor`` (the block that anchored it: the consortium attests the time) or
+    ``timestamp`` (a valid RFC 3161 timestamp on the seal, earlier than the anchor)."""
+    block: int | None = None
+    """The anchoring block, when the anchor is known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +106,9 @@ class Evidence:
     """The certificate the seal names (read before validation, so it is known even if
     validation fails)."""
     seal_status: PdfSignatureStatus | None = None
+    seal_validated_at: datetime | None = None
+    """The time the seal's certificates were judged at (the time of existence, else now)."""
+    existence: TimeOfExistence | None = None
     embedded: EmbeddedClaims | None = None
     # a QR code (printed on the page, photographed, or as text)
     qr_texts: tuple[str, ...] = ()

@@ -17,6 +17,8 @@ class ReasonCode(StrEnum):
     SEAL_KEY_USAGE = "SEAL_KEY_USAGE"
     SEAL_CERT_EXPIRED = "SEAL_CERT_EXPIRED"
     SEAL_NOT_REGISTERED = "SEAL_NOT_REGISTERED"
+    SEAL_REVOKED = "SEAL_REVOKED"
+    CA_DISTRUSTED = "CA_DISTRUSTED"
     TIMESTAMP_INVALID = "TIMESTAMP_INVALID"
     # the document and its QR code
     NOT_A_PDF = "NOT_A_PDF"
@@ -54,6 +56,7 @@ class ReasonCode(StrEnum):
     NODES_DISAGREE = "NODES_DISAGREE"
     PROOF_UNAVAILABLE = "PROOF_UNAVAILABLE"
     TRUST_LIST_MISSING = "TRUST_LIST_MISSING"
+    NO_PROOF_OF_EXISTENCE = "NO_PROOF_OF_EXISTENCE"
     UNEXPECTED = "UNEXPECTED"
     # not checked
     NOT_APPLICABLE = "NOT_APPLICABLE"
@@ -79,8 +82,16 @@ _MESSAGES: dict[ReasonCode, tuple[str, str]] = {
         "The seal certificate is not meant for sealing documents.",
     ),
     ReasonCode.SEAL_CERT_EXPIRED: (
-        "盖章时印章证书不在有效期内。",
-        "The seal certificate was not valid when the file was sealed.",
+        "证照盖章上链时，印章证书不在有效期内。",
+        "The seal certificate was not valid when the certificate was sealed and recorded.",
+    ),
+    ReasonCode.SEAL_REVOKED: (
+        "该印章证书已被所在省份吊销，本证照在吊销生效之后才上链。",
+        "The seal certificate was revoked by its province before this certificate was recorded.",
+    ),
+    ReasonCode.CA_DISTRUSTED: (
+        "签发印章证书的省级 CA 已被联盟停止信任，本证照在此之后才上链。",
+        "The province CA behind the seal was distrusted before this certificate was recorded.",
     ),
     ReasonCode.SEAL_NOT_REGISTERED: (
         "印章证书不是登记给该发证机关的。",
@@ -189,6 +200,11 @@ _MESSAGES: dict[ReasonCode, tuple[str, str]] = {
     ReasonCode.PROOF_UNAVAILABLE: (
         "暂时无法取得登记证明，请稍后再试。",
         "The ledger proof could not be fetched; please try again.",
+    ),
+    ReasonCode.NO_PROOF_OF_EXISTENCE: (
+        "印章证书现已过期，且暂时无法证明证照在印章有效期内已存在（无法查询上链时间），请稍后再试。",
+        "The seal certificate has expired and nothing available now proves the certificate "
+        "existed while it was valid (the ledger record could not be read); try again later.",
     ),
     ReasonCode.TRUST_LIST_MISSING: (
         "核验服务缺少受信任的根证书。",

@@ -57,6 +57,10 @@ class Step:
 class Plan:
     kind: InputKind
     steps: tuple[Step, ...]
+    """In the order they run (a check's prerequisites run before it)."""
+    order: tuple[CheckName, ...] = ()
+    """The order the report lists them in, if not the order they run in (the seal is judged
+    after the anchor is known, yet listed first)."""
 
     def __post_init__(self) -> None:
         seen: set[CheckName] = set()
@@ -67,10 +71,15 @@ class Plan:
             if step.name in seen:
                 raise ValueError(f"{step.name} twice in the {self.kind} plan")
             seen.add(step.name)
+        if self.order and sorted(self.order) != sorted(seen):
+            raise ValueError(f"the {self.kind} plan's report order is not its checks")
+        if not self.order:
+            object.__setattr__(self, "order", tuple(step.name for step in self.steps))
 
     @property
     def names(self) -> tuple[CheckName, ...]:
-        return tuple(step.name for step in self.steps)
+        """The checks of every report of this kind, in report order."""
+        return self.order
 
 
 _logged: set[tuple[CheckName, str]] = set()
@@ -139,7 +148,7 @@ def run(plan: Plan, evidence: Evidence, ctx: Context) -> VerificationReport:
         log.warning("describing the certificate failed: %s", type(exc).__name__)
         certificate = describe(Evidence(), ctx)
     return VerificationReport(
-        tuple(done.values()),
+        tuple(done[name] for name in plan.order),
         plan.kind,
         certificate,
         ctx.registry.freshness(),

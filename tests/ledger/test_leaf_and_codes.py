@@ -40,12 +40,13 @@ def _leaf(**changes: object) -> CertificateLeaf:
     return CertificateLeaf(**values)  # type: ignore[arg-type]
 
 
-def test_leaf_is_openzeppelin_double_hash_of_the_abi_tuple() -> None:
-    leaf = _leaf()
+@pytest.mark.parametrize("version", [1, 2])
+def test_leaf_is_openzeppelin_double_hash_of_the_abi_tuple(version: int) -> None:
+    leaf = _leaf(version=version)
     encoded = encode(
         ["uint8", "bytes32", "bytes16", "bytes32", "bytes32", "bytes32", "uint64", "uint64"],
         [
-            1,
+            version,
             b"ZJ-AMR".ljust(32, b"\0"),
             b"BUSINESS_LICENCE",
             certificate_id_hash("ZJ-2026-000001"),
@@ -68,6 +69,7 @@ def test_leaf_is_openzeppelin_double_hash_of_the_abi_tuple() -> None:
         {"document_digest": b"\x23" * 32},
         {"valid_from": START + timedelta(seconds=1)},
         {"valid_until": None},
+        {"version": 1},
     ],
 )
 def test_every_field_changes_the_leaf(change: dict[str, object]) -> None:

@@ -158,6 +158,7 @@ def issued(*, cert_type: str = "BUSINESS_LICENCE", days: int = 365) -> Issued:
         siblings=proof.siblings,
         index=1,
         block=5,
+        leaf_version=mine.version,
     )
     qr = QrPayload(
         ISSUER,

@@ -11,6 +11,7 @@ from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from ledger.claims import ClaimsCommitment
+from ledger.digest import sealed_revision_digest
 from ledger.errors import MerkleError
 from verifier.context import Context
 from verifier.document import read_embedded_claims
@@ -48,6 +49,19 @@ def _moment(text: object) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _revision_digest(evidence: Evidence) -> bytes | None:
+    """The sealed revision's digest, if the file carries a seal with a sound byte range."""
+    assert evidence.reader is not None
+    assert evidence.pdf is not None
+    signatures = evidence.reader.embedded_signatures
+    if not signatures:
+        return None
+    try:
+        return sealed_revision_digest(evidence.pdf, [int(v) for v in signatures[0].byte_range])
+    except (ValueError, TypeError):
+        return None
+
+
 def document_claims(evidence: Evidence, _ctx: Context) -> Check | Found:
     """The ``ecert-claims.json`` attachment: which certificate this is, and its fields, whose
     salted commitment must be the one the attachment states (and the anchor binds)."""
@@ -66,6 +80,7 @@ def document_claims(evidence: Evidence, _ctx: Context) -> Check | Found:
             cert_type=str(raw["cert_type"]),
             claims_commitment=commitment,
             document_digest=hashlib.sha256(evidence.pdf).digest(),
+            revision_digest=_revision_digest(evidence),
             valid_from=_moment(raw.get("valid_from")),
             valid_until=_moment(raw.get("valid_until")),
         )

@@ -90,7 +90,9 @@ def qr_matches_document(evidence: Evidence, _ctx: Context) -> Check | Found:
             ),
             found,
         )
-    if Subject.from_qr(payload) != replace(evidence.subject, document_digest=None):
+    if Subject.from_qr(payload) != replace(
+        evidence.subject, document_digest=None, revision_digest=None
+    ):
         return Found(
             Check(
                 MATCHES,

@@ -48,7 +48,7 @@ def anchor_issuer(evidence: Evidence, ctx: Context) -> Check | Found:
 
 def _leaf_of(subject: Subject, record: ProofRecord) -> tuple[bytes, str]:
     """The leaf hash of what was presented, and why it differs from the record (or "")."""
-    digest = subject.document_digest or record.document_digest
+    digest = subject.digest_for(record.leaf_version) or record.document_digest
     ours = CertificateLeaf(
         issuer_id=subject.issuer_id,
         cert_type=subject.cert_type or "",
@@ -57,6 +57,7 @@ def _leaf_of(subject: Subject, record: ProofRecord) -> tuple[bytes, str]:
         document_digest=digest,
         valid_from=subject.valid_from or record.valid_from,
         valid_until=subject.valid_until,
+        version=record.leaf_version,
     )
     theirs = record.leaf()
     if ours == theirs:  # the usual case: one encoding, not two

@@ -8,15 +8,17 @@ INVALID. Anything else it raises is a library that could not check: the runner m
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.status import PdfSignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
 from verifier.context import Context
-from verifier.evidence import Evidence
+from verifier.evidence import Evidence, TimeOfExistence
 from verifier.names import CheckName
 from verifier.reasons import ReasonCode
 from verifier.result import Check, Status
@@ -34,7 +36,9 @@ __all__ = [
 ]
 
 DOCUMENT_SIGNING = "1.3.6.1.5.5.7.3.36"
-_ALLOWED_LATER = {"NONE", "LTA_UPDATES", "FORM_FILLING"}
+# Only validation data and document timestamps may follow the seal (B-LT, B-LTA): a
+# version-2 leaf binds the sealed revision, so anything else added later is unanchored content.
+_ALLOWED_LATER = {"NONE", "LTA_UPDATES"}
 
 
 def seal_present(evidence: Evidence, _ctx: Context) -> Check | Found:
@@ -52,17 +56,43 @@ def seal_present(evidence: Evidence, _ctx: Context) -> Check | Found:
     )
 
 
-def seal_intact(evidence: Evidence, ctx: Context) -> Check | Found:
-    """Validates the seal once (the later seal checks read what this found)."""
+def _validate(
+    evidence: Evidence, ctx: Context, signer_at: datetime, timestamp_at: datetime
+) -> PdfSignatureStatus:
     assert evidence.reader is not None
-    context = ValidationContext(trust_roots=list(ctx.trust_roots), allow_fetching=False)
+    roots = list(ctx.trust_roots)
+    return validate_pdf_signature(
+        evidence.reader.embedded_signatures[0],
+        ValidationContext(trust_roots=roots, allow_fetching=False, moment=signer_at),
+        ts_validation_context=ValidationContext(
+            trust_roots=roots, allow_fetching=False, moment=timestamp_at
+        ),
+    )
+
+
+def seal_intact(evidence: Evidence, ctx: Context) -> Check | Found:
+    """Validates the seal once (the later seal checks read what this found), at the
+    certificate's time of existence: the anchor's block time when the anchor is known, or an
+    earlier valid timestamp on the seal; with neither, now. A seal made while its certificate
+    was valid therefore stays valid after the certificate expires."""
+    anchor = evidence.anchor
+    existence = TimeOfExistence(anchor.timestamp, "anchor", anchor.block_number) if anchor else None
+    judged_at = existence.moment if existence else ctx.now
     try:
-        status = validate_pdf_signature(evidence.reader.embedded_signatures[0], context)
+        status = _validate(evidence, ctx, judged_at, judged_at)
+        stamp = status.timestamp_validity
+        stamped = stamp is not None and stamp.intact and stamp.valid and stamp.trusted
+        if stamp is not None and stamped and (judged_at > stamp.timestamp):
+            if not status.trusted:  # sealed in time, anchored (or looked at) too late
+                status = _validate(evidence, ctx, stamp.timestamp, judged_at)
+                judged_at = stamp.timestamp
+            block = existence.block if existence else None
+            existence = TimeOfExistence(stamp.timestamp, "timestamp", block)
     except SignatureValidationError as exc:
         return Check(
             CheckName.SEAL_INTACT, Status.INVALID, ReasonCode.SEAL_BROKEN, detail=str(exc)[:200]
         )
-    found = evidence.but(seal_status=status)
+    found = evidence.but(seal_status=status, seal_validated_at=judged_at, existence=existence)
     if status.intact and status.valid:
         return Found(Check(CheckName.SEAL_INTACT, Status.VALID), found)
     return Found(Check(CheckName.SEAL_INTACT, Status.INVALID, ReasonCode.SEAL_BROKEN), found)
@@ -85,25 +115,78 @@ def seal_unmodified(evidence: Evidence, _ctx: Context) -> Check:
     )
 
 
+def _outside_validity(
+    evidence: Evidence, ctx: Context, moment: datetime
+) -> asn1_x509.Certificate | None:
+    """The first certificate of the seal's chain (by names, as far as it can be followed
+    through the seal's own certificates and the roots) that was not valid at ``moment``."""
+    assert evidence.seal_cert is not None
+    assert evidence.reader is not None
+    embedded = list(evidence.reader.embedded_signatures[0].signed_data["certificates"] or [])
+    pool = [c.chosen for c in embedded if c.name == "certificate"] + list(ctx.trust_roots)
+    current: asn1_x509.Certificate = evidence.seal_cert
+    for _ in range(8):
+        validity = current["tbs_certificate"]["validity"]
+        if not validity["not_before"].native <= moment <= validity["not_after"].native:
+            return current
+        if current.issuer == current.subject:
+            return None
+        parent = next((c for c in pool if c.subject == current.issuer), None)
+        if parent is None:
+            return None
+        current = parent
+    return None
+
+
+def _when(evidence: Evidence) -> dict[str, Any]:
+    existence = evidence.existence
+    at = evidence.seal_validated_at
+    return {
+        "judged_at": at.isoformat() if at else None,
+        "existence": existence.source if existence else None,
+        "existence_time": existence.moment.isoformat() if existence else None,
+        "block": existence.block if existence else None,
+    }
+
+
 def seal_trusted(evidence: Evidence, ctx: Context) -> Check:
+    """The seal certificate chains to a trusted root and every certificate of the chain was
+    valid at the time of existence. Outside its validity with a time of existence: the
+    certificate came into being when its seal was not valid (INVALID); with no time of
+    existence: nothing shows it existed while the seal was valid (could not check)."""
     status = evidence.seal_status
     assert status is not None
+    assert evidence.seal_validated_at is not None
     name = CheckName.SEAL_TRUSTED
     if not ctx.trust_roots:
         return Check(name, Status.ERROR, ReasonCode.TRUST_LIST_MISSING)
+    when = _when(evidence)
     if status.trusted:
-        return Check(name, Status.VALID)
-    cert: asn1_x509.Certificate = status.signing_cert
-    signed_at = status.signer_reported_dt
-    not_after = cert["tbs_certificate"]["validity"]["not_after"].native
-    not_before = cert["tbs_certificate"]["validity"]["not_before"].native
-    if signed_at is not None and not (not_before <= signed_at <= not_after):
-        return Check(name, Status.INVALID, ReasonCode.SEAL_CERT_EXPIRED)
+        return Check(name, Status.VALID, data=when)
+    stale = _outside_validity(evidence, ctx, evidence.seal_validated_at)
+    if stale is not None:
+        who = stale.subject.human_friendly
+        if evidence.existence is None:
+            return Check(
+                name,
+                Status.ERROR,
+                ReasonCode.NO_PROOF_OF_EXISTENCE,
+                detail=f"{who} is not valid now, and nothing proves when the seal was made",
+                data=when,
+            )
+        return Check(
+            name,
+            Status.INVALID,
+            ReasonCode.SEAL_CERT_EXPIRED,
+            detail=f"{who} was not valid at {evidence.seal_validated_at.isoformat()}",
+            data=when,
+        )
     return Check(
         name,
         Status.INVALID,
         ReasonCode.SEAL_UNTRUSTED,
         detail=str(status.trust_problem_indic or ""),
+        data=when,
     )
 
 
