@@ -22,8 +22,9 @@ STAMPS := .stamps
 # Debian packages: the CJK font certificates are set in, poppler (pdftoppm, pdfsig) and zbar
 # for the tests that read certificates the way people and other tools do, PostgreSQL for the
 # storage tests, Chromium for the browser tests (Playwright drives it; it never downloads a
-# browser). Installed only when missing (CI runs as root; elsewhere sudo is used).
-APT_PACKAGES := fonts-wqy-microhei poppler-utils zbar-tools postgresql chromium
+# browser), faketime for the tests that verify certificates years ahead. Installed only when
+# missing (CI runs as root; elsewhere sudo is used).
+APT_PACKAGES := fonts-wqy-microhei poppler-utils zbar-tools postgresql chromium faketime
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 setup: $(STAMPS)/apt $(STAMPS)/venv $(STAMPS)/hardhat

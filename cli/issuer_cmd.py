@@ -358,12 +358,15 @@ def serve_tsa(
     province: Annotated[str, typer.Option(help="Province whose TSA certificate signs.")],
     port: Annotated[int, typer.Option()] = 8700,
 ) -> None:
-    """The province's RFC 3161 timestamp service on 127.0.0.1 (for PAdES B-T seals)."""
+    """The province's RFC 3161 timestamp service on 127.0.0.1 (for PAdES B-T/B-LT seals), and
+    the CRLs of its CA and of the root (/crl/<province>.crl, /crl/root.crl)."""
     site_pki = PkiStore(home(), password_from_env())
     try:
         app = create_tsa_app(
             site_pki.tsa(province),
             [site_pki.province_ca(province).cert, site_pki.root_certificate()],
+            lambda name: site_pki.crl(None if name == "root" else name),
+            crl_names=("root", province),
         )
     except LedgerError as exc:
         err.print(f"[red]{exc}[/]")

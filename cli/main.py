@@ -9,7 +9,16 @@ from typing import Annotated
 
 import typer
 
-from cli import bundle_cmd, chain_cmd, demo, issuer_cmd, network_cmd, verifier_cmd, wallet_cmd
+from cli import (
+    bundle_cmd,
+    chain_cmd,
+    demo,
+    issuer_cmd,
+    network_cmd,
+    seal_cmd,
+    verifier_cmd,
+    wallet_cmd,
+)
 from ledger.logs import configure_cli
 
 app = typer.Typer(
@@ -39,6 +48,7 @@ app.add_typer(issuer_cmd.token_app, name="token")
 app.add_typer(issuer_cmd.audit_app, name="audit")
 app.add_typer(issuer_cmd.trust_app, name="trust")
 app.add_typer(issuer_cmd.pki_app, name="pki")
+app.add_typer(seal_cmd.app, name="seal")
 issuer_cmd.serve_app.command("verifier")(verifier_cmd.serve_verifier)
 issuer_cmd.serve_app.command("wallet")(wallet_cmd.serve_wallet)
 app.add_typer(issuer_cmd.serve_app, name="serve")

@@ -5,11 +5,13 @@ old ones are kept so earlier certificates stay verifiable)."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from issuer.crl import RevokedEntry, build_crl, read_revoked, record_revoked
 from issuer.keyfiles import load_issued, save_issued
 from issuer.pki import Issued, issue_province_ca, issue_root, issue_seal, issue_tsa
 from ledger.digest import certificate_fingerprint
@@ -100,6 +102,35 @@ class PkiStore:
     def seal_fingerprint(self, issuer_id: str, stem: str | None = None) -> bytes:
         cert = self.seal(issuer_id, stem).cert
         return certificate_fingerprint(cert.public_bytes(serialization.Encoding.DER))
+
+    # ------------------------------------------------------------------ revocation
+
+    def revoke_seal(
+        self, issuer_id: str, province: str, fingerprint: bytes, at: datetime, reason: str
+    ) -> int:
+        """Put the department's seal certificate with this fingerprint on its province CA's
+        CRL (from ``at``); returns its serial number."""
+        for stem in self.seal_stems(issuer_id):
+            cert = self.seal(issuer_id, stem).cert
+            if certificate_fingerprint(cert.public_bytes(serialization.Encoding.DER)) == (
+                fingerprint
+            ):
+                entry = RevokedEntry(cert.serial_number, at, reason)
+                record_revoked(self.base / "provinces" / province, entry)
+                return cert.serial_number
+        raise KeystoreError(f"{issuer_id} has no seal certificate 0x{fingerprint.hex()[:16]}…")
+
+    def revoke_province_ca(self, province: str, at: datetime, reason: str) -> int:
+        cert = self.province_ca(province).cert
+        record_revoked(self.base, RevokedEntry(cert.serial_number, at, reason))
+        return cert.serial_number
+
+    def crl(self, province: str | None = None) -> bytes:
+        """The current CRL of a province CA, or of the root (``None``)."""
+        if province is None:
+            return build_crl(self.root(), read_revoked(self.base))
+        folder = self.base / "provinces" / province
+        return build_crl(self.province_ca(province), read_revoked(folder))
 
     def export_roots(self, out: Path) -> Path:
         """Write the root certificate(s) as PEM for banks and PDF readers to install."""

@@ -26,6 +26,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from issuer.department import Department
 from issuer.render import CertificateDocument, render_certificate
+from issuer.seal import Sealer
 from ledger.catalogue import catalogue
 from ledger.claims import ClaimsCommitment
 from ledger.digest import sealed_revision_digest
@@ -118,7 +119,8 @@ def seal_job(dept: Department, job: SealJob) -> SealedCertificate:
     sealed = dept.sealer.seal(render_certificate(doc))
     # Version-2 leaf: the digest of the sealed revision, so validation data or document
     # timestamps added later (B-LT, B-LTA) keep the anchor.
-    signature = PdfFileReader(io.BytesIO(sealed), strict=False).embedded_signatures[0]
+    reader = PdfFileReader(io.BytesIO(sealed), strict=False)
+    signature = reader.embedded_signatures[0]
     digest = sealed_revision_digest(sealed, [int(v) for v in signature.byte_range])
     leaf = CertificateLeaf(
         issuer_id=job.issuer_id,
@@ -131,7 +133,13 @@ def seal_job(dept: Department, job: SealJob) -> SealedCertificate:
         version=LEAF_VERSION,
     )
     return SealedCertificate(
-        job.pk, sealed, doc.claims_commitment, digest, leaf.hash(), doc.qr_text, dept.sealer.level
+        job.pk,
+        sealed,
+        doc.claims_commitment,
+        digest,
+        leaf.hash(),
+        doc.qr_text,
+        Sealer.level_of(reader),
     )
 
 

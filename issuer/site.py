@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urljoin
 
 from issuer.department import Department
 from issuer.pkistore import PkiStore
@@ -108,6 +109,13 @@ def department_key(issuer_id: str) -> str:
     return f"issuer-{issuer_id.lower()}"
 
 
+def crl_urls(timestamp_url: str, province: str) -> tuple[str, str]:
+    """Where the province service that issues timestamps publishes the root's and the
+    province CA's CRLs (``ecert serve tsa``)."""
+    base = timestamp_url if timestamp_url.endswith("/") else timestamp_url + "/"
+    return (urljoin(base, "crl/root.crl"), urljoin(base, f"crl/{province}.crl"))
+
+
 class Site:
     """What one issuing site needs at run time."""
 
@@ -135,7 +143,11 @@ class Site:
             province_name=province.name,
             account=self.keys.load(config.account_key or department_key(issuer_id)),
             sealer=Sealer(
-                self.pki.seal(issuer_id), chain, location=province.name, timestamp_url=timestamp_url
+                self.pki.seal(issuer_id),
+                chain,
+                location=province.name,
+                timestamp_url=timestamp_url,
+                crl_urls=crl_urls(timestamp_url, province.code) if timestamp_url else (),
             ),
             verifier_base=province.verifier_base,
         )

@@ -1,9 +1,14 @@
 """A province's RFC 3161 timestamp service (HTTP, ``application/timestamp-query``), so that
 seals can be PAdES B-T: the timestamp proves the seal existed before any later key compromise
 or certificate expiry. Token signing uses pyHanko's timestamp builder with the province's TSA
-certificate from ``ecert`` PKI; run it with ``ecert serve tsa --province ZJ``."""
+certificate from ``ecert`` PKI; run it with ``ecert serve tsa --province ZJ``. The same service
+publishes the CRLs of the province CA and the root (``GET /crl/ZJ.crl``, ``/crl/root.crl``),
+which B-LT seals embed."""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 from asn1crypto import tsp
 from cryptography import x509
@@ -24,7 +29,19 @@ QUERY_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"
 
 
-def create_tsa_app(tsa: Issued, chain: list[x509.Certificate]) -> FastAPI:
+CRL_TYPE = "application/pkix-crl"
+_CRL_CACHE_S = 60.0
+
+
+def create_tsa_app(
+    tsa: Issued,
+    chain: list[x509.Certificate],
+    crls: Callable[[str], bytes] | None = None,
+    *,
+    crl_names: tuple[str, ...] = (),
+) -> FastAPI:
+    """``crls(name)`` makes the current CRL of ``name`` (a province code, or ``root``), for
+    the names in ``crl_names``."""
     from asn1crypto import keys as asn1_keys  # noqa: PLC0415
 
     key = asn1_keys.PrivateKeyInfo.load(
@@ -46,6 +63,18 @@ def create_tsa_app(tsa: Issued, chain: list[x509.Certificate]) -> FastAPI:
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    made: dict[str, tuple[float, bytes]] = {}
+
+    @app.get("/crl/{name}.crl", response_class=Response)
+    async def crl(name: str) -> Response:
+        if crls is None or name not in crl_names:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such CRL here")
+        cached = made.get(name)
+        if cached is None or time.monotonic() - cached[0] > _CRL_CACHE_S:
+            cached = (time.monotonic(), await run_in_threadpool(crls, name))
+            made[name] = cached
+        return Response(cached[1], media_type=CRL_TYPE)
 
     @app.post("/", response_class=Response)
     async def stamp(request: Request) -> Response:
