@@ -14,8 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from issuer.pki import issue_province_ca, issue_root, issue_seal
 from issuer.render import render_certificate
@@ -23,6 +21,7 @@ from issuer.samples import sample_record
 from issuer.seal import Sealer
 from issuer.sealing import SealJob, document_for
 from tests.verifier.conftest import GD_HOSPITAL, ZJ_MARKET, Network
+from tests.verifier.forge import incremental_update
 from verifier import plans
 from verifier.reasons import ReasonCode
 from verifier.result import Status, Verdict, VerificationReport
@@ -73,44 +72,6 @@ def test_genuine_certificate_is_valid_from_pdf_png_and_qr_text(
     qr = network.pipeline.certificate(ZJ_MARKET, network.good)["qr"]
     assert verifier.verify_qr_text(qr).verdict is Verdict.VALID
     assert verifier.verify_id(ZJ_MARKET, network.good).verdict is Verdict.VALID
-
-
-def _incremental(pdf: bytes, change: str) -> bytes:
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    if change == "text":
-        page = writer.root["/Pages"]["/Kids"][0].get_object()
-        overlay = writer.add_object(
-            generic.StreamObject(
-                stream_data=b"q 1 1 1 rg 60 430 470 40 re f Q "
-                b"BT /F1 24 Tf 1 0 0 1 200 440 Tm (FORGED 999) Tj ET"
-            )
-        )
-        contents = page["/Contents"]
-        existing = (
-            list(contents)
-            if isinstance(contents, generic.ArrayObject)
-            else [page.raw_get("/Contents")]
-        )
-        page[generic.NameObject("/Contents")] = generic.ArrayObject([*existing, overlay])
-        writer.update_container(page)
-    else:
-        page = writer.root["/Pages"]["/Kids"][0].get_object()
-        annot = generic.DictionaryObject(
-            {
-                generic.NameObject("/Type"): generic.NameObject("/Annot"),
-                generic.NameObject("/Subtype"): generic.NameObject("/FreeText"),
-                generic.NameObject("/Rect"): generic.ArrayObject(
-                    [generic.NumberObject(x) for x in (150, 450, 450, 520)]
-                ),
-                generic.NameObject("/Contents"): generic.TextStringObject("改为 10000 万元"),
-                generic.NameObject("/DA"): generic.pdf_string("/Helv 18 Tf 0 g"),
-            }
-        )
-        page[generic.NameObject("/Annots")] = generic.ArrayObject([writer.add_object(annot)])
-        writer.update_container(page)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def _job(number: str, seed: int, cert_type: str = "BUSINESS_LICENCE") -> SealJob:
@@ -175,12 +136,12 @@ def _wrong_type(network: Network) -> bytes:
 FORGERIES: dict[str, tuple[Callable[[Network], bytes], str, ReasonCode]] = {
     "flipped byte": (_flipped, "ZJ", ReasonCode.SEAL_BROKEN),
     "overlaid text": (
-        lambda n: _incremental(n.pdf(n.good), "text"),
+        lambda n: incremental_update(n.pdf(n.good), "text"),
         "ZJ",
         ReasonCode.SEAL_MODIFIED,
     ),
     "annotation": (
-        lambda n: _incremental(n.pdf(n.good), "annotation"),
+        lambda n: incremental_update(n.pdf(n.good), "annotation"),
         "ZJ",
         ReasonCode.SEAL_MODIFIED,
     ),

@@ -25,8 +25,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from issuer.pipeline import Pipeline, Submission
@@ -37,6 +35,7 @@ from ledger.chain import Chain
 from ledger.node import AnvilNode, free_port
 from tests.conftest import TEST_ONLY_SCRYPT_N
 from tests.integration.servers import ServiceProcess
+from tests.verifier.forge import incremental_update
 from verifier.config import VerifierConfig, build_verifier
 from verifier.result import Verdict
 
@@ -200,26 +199,6 @@ def test_valid_for_the_whole_licence_whatever_expires_meanwhile(life: Life, tmp_
                 assert answer["judged_at"][:4] == str(datetime.now(UTC).year), (offset, label)
 
 
-def _annotated(pdf: bytes) -> bytes:
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    page = writer.root["/Pages"]["/Kids"][0].get_object()
-    note = generic.DictionaryObject(
-        {
-            generic.NameObject("/Type"): generic.NameObject("/Annot"),
-            generic.NameObject("/Subtype"): generic.NameObject("/FreeText"),
-            generic.NameObject("/Rect"): generic.ArrayObject(
-                [generic.NumberObject(x) for x in (150, 450, 450, 520)]
-            ),
-            generic.NameObject("/Contents"): generic.TextStringObject("注册资本改为 10000 万元"),
-        }
-    )
-    page[generic.NameObject("/Annots")] = generic.ArrayObject([writer.add_object(note)])
-    writer.update_container(page)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 @pytest.mark.parametrize("level", ["B-B", "B-LT"])
 def test_extended_to_b_lta_still_verifies_and_nothing_else_may_follow(
     life: Life, tmp_path: Path, level: str
@@ -248,6 +227,6 @@ def test_extended_to_b_lta_still_verifies_and_nothing_else_may_follow(
     pdfsig = subprocess.run(["pdfsig", str(extended)], capture_output=True, text=True, check=False)
     first = pdfsig.stdout.split("Signature #2")[0]
     assert "Signature Validation: Signature is Valid." in first, pdfsig.stdout
-    forged = verifier.verify_pdf(_annotated(data))
+    forged = verifier.verify_pdf(incremental_update(data, "annotation"))
     assert forged.verdict is Verdict.INVALID
     assert "SEAL_MODIFIED" in {c.reason.value for c in forged.failures() if c.reason}
