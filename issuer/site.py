@@ -155,6 +155,7 @@ class Site:
             self.keys.load(authority_key(province.code)),
             issuer_id,
             self.pki.seal_fingerprint(issuer_id, stem),
+            self.pki.province_ca_fingerprint(province.code),
         )
         return stem
 
@@ -233,6 +234,7 @@ def bootstrap_network(
             account=account.address,
             name=dept.name,
             seal_cert_fingerprint=pki.seal_fingerprint(dept.issuer_id),
+            ca_fingerprint=pki.province_ca_fingerprint(dept.province),
             cert_types=dept.cert_types,
         )
     for verifying, issuing, cert_type in recognitions:
