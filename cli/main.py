@@ -9,7 +9,16 @@ from typing import Annotated
 
 import typer
 
-from cli import bundle_cmd, chain_cmd, demo, issuer_cmd, network_cmd, verifier_cmd, wallet_cmd
+from cli import (
+    bundle_cmd,
+    chain_cmd,
+    compromise_cmd,
+    demo,
+    issuer_cmd,
+    network_cmd,
+    verifier_cmd,
+    wallet_cmd,
+)
 from ledger.logs import configure_cli
 
 app = typer.Typer(
@@ -38,6 +47,8 @@ app.command(name="revoke")(issuer_cmd.revoke)
 app.add_typer(issuer_cmd.token_app, name="token")
 app.add_typer(issuer_cmd.audit_app, name="audit")
 app.add_typer(issuer_cmd.trust_app, name="trust")
+issuer_cmd.pki_app.command("revoke-seal")(compromise_cmd.revoke_seal)
+issuer_cmd.pki_app.command("distrust-ca")(compromise_cmd.distrust_ca)
 app.add_typer(issuer_cmd.pki_app, name="pki")
 issuer_cmd.serve_app.command("verifier")(verifier_cmd.serve_verifier)
 issuer_cmd.serve_app.command("wallet")(wallet_cmd.serve_wallet)
