@@ -163,6 +163,21 @@ describe("Anchors", function () {
         .withArgs(jsEdu.address, ZJ_EDU, batch.root);
     });
 
+    it("the copier revoking a leaf of its copy (with a valid proof) leaves the victim's leaf alone", async function () {
+      const { registry, jsEdu, zjEdu, zjBatch } = await loadFixture(anchoredFixture);
+      await mined(registry.connect(jsEdu).anchor(zjBatch.root, zjBatch.leafCount, DIPLOMA));
+      const leaf = zjBatch.tree.leaves[42];
+      const proof = zjBatch.tree.proof(42);
+      await expect(registry.connect(jsEdu).revokeCertificate(JS_EDU, zjBatch.root, leaf, proof, 2))
+        .to.emit(registry, "CertificateRevoked")
+        .withArgs(JS_EDU, zjBatch.root, leaf, jsEdu.address, 2);
+      expect((await registry.certificateRevocation(ZJ_EDU, zjBatch.root, leaf)).blockNumber).to.equal(0n);
+      // ... and the victim may still revoke its own.
+      await expect(registry.connect(zjEdu).revokeCertificate(ZJ_EDU, zjBatch.root, leaf, proof, 3))
+        .to.emit(registry, "CertificateRevoked")
+        .withArgs(ZJ_EDU, zjBatch.root, leaf, zjEdu.address, 3);
+    });
+
     it("the victim anchoring first still leaves the copier its own (useless) anchor", async function () {
       const { registry, jsEdu, zjBatch } = await loadFixture(anchoredFixture);
       await expect(registry.connect(jsEdu).anchor(zjBatch.root, zjBatch.leafCount, DIPLOMA))
