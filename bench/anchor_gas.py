@@ -67,6 +67,7 @@ def setup(chain: Chain) -> tuple[Registry, LocalAccount]:
         account=issuer.address,
         name="浙江省市场监督管理局",
         seal_cert_fingerprint=os.urandom(32),
+        ca_fingerprint=os.urandom(32),
         cert_types=[CERT_TYPE],
     )
     return registry, issuer

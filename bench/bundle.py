@@ -52,6 +52,7 @@ TYPES = ["BUSINESS_LICENCE", "DEGREE_CERT", "REAL_ESTATE", "BIRTH_MEDICAL"]
 
 def synthetic_tables(provinces: list[str], keys: dict[str, bytes], issuers: int) -> dict:
     rnd = os.urandom
+    ca_fps = {c: rnd(32) for c in provinces}
     tables: dict[str, list[list[object]]] = {
         "provinces": [[c, f"Province {c}", "0x" + rnd(20).hex(), 1] for c in provinces],
         "bundle_keys": [[c, keys[c], rnd(96), 2] for c in provinces],
@@ -59,6 +60,8 @@ def synthetic_tables(provinces: list[str], keys: dict[str, bytes], issuers: int)
         "issuer_types": [],
         "issuer_history": [],
         "seal_certs": [],
+        "seal_revocations": [],
+        "ca_distrusts": [],
         "anchors": [],
         "root_revocations": [],
         "leaf_revocations": [],
@@ -81,16 +84,21 @@ def synthetic_tables(provinces: list[str], keys: dict[str, bytes], issuers: int)
             [issuer_id, 10 + n, 1, "TYPE_GRANTED", TYPES[0]],
             [issuer_id, 10 + n, 2, "TYPE_GRANTED", TYPES[1]],
         ]
-        tables["seal_certs"].append([seal, issuer_id, 10 + n, None])
+        tables["seal_certs"].append([seal, issuer_id, ca_fps[province], 10 + n, None])
         root = rnd(32)
         tables["anchors"].append(
-            [root, issuer_id, TYPES[0], 1024, 20_000 + n, 1_790_000_000, account, rnd(32)]
+            [issuer_id, root, TYPES[0], 1024, 20_000 + n, 1_790_000_000, account, rnd(32)]
         )
         if n < 100:
-            tables["root_revocations"].append([root, 1, 40_000 + n, 1_790_000_100, account])
+            tables["root_revocations"].append(
+                [issuer_id, root, 1, 40_000 + n, 1_790_000_100, account]
+            )
+            tables["seal_revocations"].append(
+                [seal, issuer_id, 1_790_000_050, 2, 40_000 + n, 1_790_000_100, account]
+            )
         if n < 1000:
             tables["leaf_revocations"].append(
-                [root, rnd(32), 4, 40_000 + n, 1_790_000_100, account]
+                [issuer_id, root, rnd(32), 4, 40_000 + n, 1_790_000_100, account]
             )
     return tables
 

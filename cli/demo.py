@@ -233,9 +233,9 @@ def _demo(base: Path, chain: Chain, password: str, per_department: int) -> None:
         shown.add(issuer_id)
         view = pipeline.certificate(issuer_id, certificate_id)
         p = view["proof"]
-        anchor = index.anchor_of(bytes.fromhex(p["root"]))
+        anchor = index.anchor_of(issuer_id, bytes.fromhex(p["root"]))
         revocation = index.certificate_revocation(
-            bytes.fromhex(p["root"]), bytes.fromhex(p["leaf"])
+            issuer_id, bytes.fromhex(p["root"]), bytes.fromhex(p["leaf"])
         )
         issuer = index.issuer(issuer_id)
         province = issuer.province if issuer else "?"
@@ -421,7 +421,12 @@ def _refusals(
         (
             "university revokes a ZJ business licence",
             lambda: registry.revoke_certificate(
-                university, root, leaf, siblings, RevocationReason.UNSPECIFIED
+                university,
+                DEPARTMENTS[0].issuer_id,
+                root,
+                leaf,
+                siblings,
+                RevocationReason.UNSPECIFIED,
             ),
         ),
         (
@@ -434,6 +439,7 @@ def _refusals(
                 name="冒名",
                 cert_types=[],
                 seal_cert_fingerprint=os.urandom(32),
+                ca_fingerprint=site.pki.province_ca_fingerprint("GD"),
             ),
         ),
     ]

@@ -12,6 +12,7 @@ import typer
 from cli import (
     bundle_cmd,
     chain_cmd,
+    compromise_cmd,
     demo,
     issuer_cmd,
     network_cmd,
@@ -47,6 +48,8 @@ app.command(name="revoke")(issuer_cmd.revoke)
 app.add_typer(issuer_cmd.token_app, name="token")
 app.add_typer(issuer_cmd.audit_app, name="audit")
 app.add_typer(issuer_cmd.trust_app, name="trust")
+issuer_cmd.pki_app.command("revoke-seal")(compromise_cmd.revoke_seal)
+issuer_cmd.pki_app.command("distrust-ca")(compromise_cmd.distrust_ca)
 app.add_typer(issuer_cmd.pki_app, name="pki")
 app.add_typer(seal_cmd.app, name="seal")
 issuer_cmd.serve_app.command("verifier")(verifier_cmd.serve_verifier)

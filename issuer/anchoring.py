@@ -94,7 +94,9 @@ class Anchorer:
 
     def _anchor_one(self, batch: Batch) -> int:
         dept = self.department(batch.issuer_id)
-        on_chain = self.registry.anchor_of(batch.root)
+        # Anchors are keyed by (issuer, root): another issuer's copy of this root is its own
+        # anchor and never stands in for ours (nor blocks it), so only ours is looked up.
+        on_chain = self.registry.anchor_of(batch.issuer_id, batch.root)
         tx_hash: bytes | None = None
         if on_chain is None:
             try:
@@ -105,11 +107,9 @@ class Anchorer:
             except RegistryRefused as refused:
                 if refused.error != "CertificateRegistryRootAlreadyAnchored":
                     raise
-            on_chain = self.registry.anchor_of(batch.root)
+            on_chain = self.registry.anchor_of(batch.issuer_id, batch.root)
             if on_chain is None:
                 raise NodeUnavailable("anchor transaction not visible on chain yet")
-        if on_chain.issuer_id != batch.issuer_id:
-            raise RegistryRefused("RootAnchoredByAnotherIssuer", {"issuer": on_chain.issuer_id})
         return self._mark_anchored(batch.id, on_chain.block_number, on_chain.timestamp, tx_hash)
 
     def _mark_anchored(self, batch_id: int, block: int, at: datetime, tx_hash: bytes | None) -> int:

@@ -75,7 +75,6 @@ _WORDS = {
     "CertificateRegistryCertTypeNotAllowed": "the registry does not allow the issuer this type",
     "CertificateRegistryNotAnIssuer": "the signing account is not an issuer's current account",
     "CertificateRegistryUnknownIssuer": "the registry does not know the issuer",
-    "RootAnchoredByAnotherIssuer": "another issuer anchored this root first",
 }
 
 

@@ -512,6 +512,7 @@ class Pipeline:
             proof = cert.proof
             self.registry.revoke_certificate(
                 dept.account,
+                issuer_id,
                 bytes.fromhex(proof["root"]),
                 bytes.fromhex(proof["leaf"]),
                 [bytes.fromhex(s) for s in proof["siblings"]],

@@ -75,6 +75,16 @@ class PkiStore:
     def province_ca(self, code: str) -> Issued:
         return load_issued(self.base / "provinces" / code, "ca", self._password)
 
+    def province_ca_fingerprint(self, code: str) -> bytes:
+        """SHA-256 of the province CA certificate (DER): what the registry records beside each
+        seal it issued, and what the consortium names to distrust it. Reads no key."""
+        path = self.base / "provinces" / code / "ca.cert.pem"
+        try:
+            cert = x509.load_pem_x509_certificate(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise KeystoreError(f"no CA certificate for province {code}") from exc
+        return certificate_fingerprint(cert.public_bytes(serialization.Encoding.DER))
+
     def tsa(self, code: str) -> Issued:
         return load_issued(self.base / "provinces" / code, "tsa", self._password)
 

@@ -9,6 +9,7 @@ import contextlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -18,6 +19,7 @@ from issuer.seal import Sealer
 from ledger import bls
 from ledger.artifact import load_registry_artifact
 from ledger.chain import Chain
+from ledger.codes import RevocationReason
 from ledger.deployment import Deployment
 from ledger.errors import LedgerError, TransactionRejected
 from ledger.keys import DEFAULT_SCRYPT_N, KeyStore
@@ -163,8 +165,55 @@ class Site:
             self.keys.load(authority_key(province.code)),
             issuer_id,
             self.pki.seal_fingerprint(issuer_id, stem),
+            self.pki.province_ca_fingerprint(province.code),
         )
         return stem
+
+    def revoke_seal(
+        self,
+        issuer_id: str,
+        effective_from: datetime,
+        reason: RevocationReason,
+        fingerprint: bytes | None = None,
+    ) -> bytes:
+        """Revoke one of the department's seal certificates on chain from ``effective_from`` on
+        (the province authority signs): certificates anchored from then on are invalid, those
+        anchored before stay valid. ``fingerprint`` defaults to the seal the registry lists as
+        current. Returns the fingerprint revoked. Revoking does not rotate: see ``rotate_seal``."""
+        config = self._config(issuer_id)
+        registry = self.registry()
+        if fingerprint is None:
+            issuer = registry.issuer(issuer_id)
+            if issuer is None:
+                raise LedgerError(f"{issuer_id} is not registered on the registry")
+            fingerprint = issuer.seal_cert_fingerprint
+        registry.revoke_seal_certificate(
+            self.keys.load(authority_key(config.province)),
+            issuer_id,
+            fingerprint,
+            effective_from,
+            reason,
+        )
+        return fingerprint
+
+    def distrust_ca(
+        self,
+        province: str,
+        effective_from: datetime,
+        reason: RevocationReason,
+        fingerprint: bytes | None = None,
+    ) -> bytes:
+        """Distrust a province CA on chain from ``effective_from`` on (the consortium admin
+        signs): certificates sealed under it and anchored from then on are invalid.
+        ``fingerprint`` defaults to this site's CA certificate of that province. Returns the
+        fingerprint distrusted."""
+        self.network.province(province)
+        if fingerprint is None:
+            fingerprint = self.pki.province_ca_fingerprint(province)
+        self.registry().distrust_province_ca(
+            self.keys.load("consortium-admin"), province, fingerprint, effective_from, reason
+        )
+        return fingerprint
 
     def rotate_account(self, issuer_id: str) -> str:
         """Move the department to a new chain account (the province authority signs). Anchors
@@ -259,6 +308,7 @@ def bootstrap_network(
             account=account.address,
             name=dept.name,
             seal_cert_fingerprint=pki.seal_fingerprint(dept.issuer_id),
+            ca_fingerprint=pki.province_ca_fingerprint(dept.province),
             cert_types=dept.cert_types,
         )
     for verifying, issuing, cert_type in recognitions:

@@ -20,6 +20,7 @@ from ledger.codes import RevocationReason  # noqa: E402
 from ledger.errors import (  # noqa: E402
     ArtifactError,
     InvalidIdentifier,
+    InvalidTime,
     KeystoreError,
     LedgerError,
     MerkleError,
@@ -34,6 +35,7 @@ __all__ = [
     "ArtifactError",
     "CertificateLeaf",
     "InvalidIdentifier",
+    "InvalidTime",
     "KeystoreError",
     "LedgerError",
     "MerkleError",

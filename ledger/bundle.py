@@ -1,8 +1,10 @@
 """Trust bundles: a signed snapshot of the registry for verifiers that cannot reach a node.
 
 A bundle is everything a verifier's registry index holds at one block — provinces and their
-bundle keys, issuers with their accounts, seal certificates and types, anchored roots,
-revocations, recognition agreements — with the block number, hash and time it is as of. Each
+bundle keys, issuers with their accounts, seal certificates (with the CA that issued each) and
+types, seal certificate revocations and CA distrusts with their effective times, anchored roots
+(keyed by issuer and root), revocations, recognition agreements — with the block number, hash
+and time it is as of. Each
 province authority signs the bundle's digest with its BLS key; the signatures aggregate into
 one. A verifier accepts a bundle only if it is for its registry, every signer is a province
 whose key (with proof of possession) it knows, the signers are more than the quorum share of
@@ -10,12 +12,14 @@ all provinces (default: more than two thirds), the aggregate signature verifies,
 is not older than the newest one it has accepted (no replay).
 
 The encoding is canonical JSON (sorted keys, no spaces, UTF-8), so every province signs the
-same bytes; BLOB columns are hex."""
+same bytes; BLOB columns are hex. Format 2 (registry v2) added the seal and CA tables and keyed
+anchors and revocations by issuer; a verifier refuses a bundle of another format."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,9 +44,9 @@ __all__ = [
     "verify_bundle",
 ]
 
-FORMAT = "ecert-trust-bundle/1"
+FORMAT = "ecert-trust-bundle/2"
 SIGNATURE_FORMAT = "ecert-trust-bundle-signature/1"
-_DOMAIN = b"ecert-trust-bundle/1\n"
+_DOMAIN = b"ecert-trust-bundle/2\n"
 DEFAULT_QUORUM = Fraction(2, 3)
 """Signers must be strictly more than this share of all provinces."""
 
@@ -172,7 +176,7 @@ class TrustBundle:
                 rows,
                 synced_at=self.as_of,
             )
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, sqlite3.Error) as exc:
             raise BundleRejected("FORMAT", f"bundle tables do not fit the index: {exc}") from exc
 
     def provinces(self) -> list[str]:

@@ -4,6 +4,7 @@ One root, so callers can catch everything the ledger raises::
 
     LedgerError
      ├── InvalidIdentifier      a province code, issuer id or type code that cannot be encoded
+     ├── InvalidTime            a time without a time zone, or outside what the registry stores
      ├── MerkleError            an empty batch, an index out of range, a malformed hash
      ├── ArtifactError          the compiled contract is missing or out of date
      ├── KeystoreError          a key file that cannot be read or decrypted
@@ -22,6 +23,7 @@ from collections.abc import Mapping
 __all__ = [
     "ArtifactError",
     "InvalidIdentifier",
+    "InvalidTime",
     "KeystoreError",
     "LedgerError",
     "MerkleError",
@@ -37,6 +39,10 @@ class LedgerError(Exception):
 
 class InvalidIdentifier(LedgerError, ValueError):
     """An identifier (province code, issuer id, certificate type) is not in its allowed form."""
+
+
+class InvalidTime(LedgerError, ValueError):
+    """A time given to the registry is naive (no time zone) or out of its range."""
 
 
 class MerkleError(LedgerError, ValueError):

@@ -4,7 +4,11 @@
 every read answers from that file, together with how fresh it is (``freshness``). A verifier can
 therefore keep answering while the node is briefly down, and say how old its data is. If the
 node's chain no longer contains the last block we indexed (a reset dev chain), the index
-rebuilds itself from the deployment block instead of mixing two histories.
+rebuilds itself from the deployment block instead of mixing two histories, and an index file
+written in an older shape (``SCHEMA_VERSION``) is emptied and rebuilt the same way.
+
+Anchors and their revocations are keyed by (issuer, root), as in the contract: the same root
+anchored by two issuers is two anchors.
 """
 
 from __future__ import annotations
@@ -33,15 +37,20 @@ from ledger.codes import (
 from ledger.keccak import keccak256
 from ledger.records import (
     Anchor,
+    CaDistrust,
     Issuer,
     IssuerStatus,
     Province,
     Revocation,
     SealCertificate,
+    SealRevocation,
 )
 from ledger.registry import Registry
 
-__all__ = ["Freshness", "RegistryIndex", "SyncResult"]
+__all__ = ["SCHEMA_VERSION", "Freshness", "RegistryIndex", "SyncResult"]
+
+SCHEMA_VERSION = "2"
+"""Shape of the tables below; an index file of another shape is rebuilt from the chain."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -59,19 +68,30 @@ CREATE TABLE IF NOT EXISTS issuer_history (
     issuer_id TEXT NOT NULL, block INTEGER NOT NULL, log_index INTEGER NOT NULL,
     change TEXT NOT NULL, detail TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS seal_certs (
-    fingerprint BLOB PRIMARY KEY, issuer_id TEXT NOT NULL, from_block INTEGER NOT NULL,
-    until_block INTEGER);
+    fingerprint BLOB PRIMARY KEY, issuer_id TEXT NOT NULL, ca_fingerprint BLOB NOT NULL,
+    from_block INTEGER NOT NULL, until_block INTEGER);
+CREATE INDEX IF NOT EXISTS seal_certs_by_issuer ON seal_certs (issuer_id, from_block);
+CREATE TABLE IF NOT EXISTS seal_revocations (
+    fingerprint BLOB PRIMARY KEY, issuer_id TEXT NOT NULL, effective_from INTEGER NOT NULL,
+    reason INTEGER NOT NULL, block INTEGER NOT NULL, timestamp INTEGER NOT NULL,
+    revoked_by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ca_distrusts (
+    fingerprint BLOB PRIMARY KEY, province TEXT NOT NULL, effective_from INTEGER NOT NULL,
+    reason INTEGER NOT NULL, block INTEGER NOT NULL, timestamp INTEGER NOT NULL,
+    distrusted_by TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS anchors (
-    root BLOB PRIMARY KEY, issuer_id TEXT NOT NULL, cert_type TEXT NOT NULL,
+    issuer_id TEXT NOT NULL, root BLOB NOT NULL, cert_type TEXT NOT NULL,
     leaf_count INTEGER NOT NULL, block INTEGER NOT NULL, timestamp INTEGER NOT NULL,
-    account TEXT NOT NULL, tx_hash BLOB NOT NULL);
+    account TEXT NOT NULL, tx_hash BLOB NOT NULL, PRIMARY KEY (issuer_id, root));
 CREATE INDEX IF NOT EXISTS anchors_by_issuer ON anchors (issuer_id, block);
 CREATE TABLE IF NOT EXISTS root_revocations (
-    root BLOB PRIMARY KEY, reason INTEGER NOT NULL, block INTEGER NOT NULL,
-    timestamp INTEGER NOT NULL, revoked_by TEXT NOT NULL);
+    issuer_id TEXT NOT NULL, root BLOB NOT NULL, reason INTEGER NOT NULL,
+    block INTEGER NOT NULL, timestamp INTEGER NOT NULL, revoked_by TEXT NOT NULL,
+    PRIMARY KEY (issuer_id, root));
 CREATE TABLE IF NOT EXISTS leaf_revocations (
-    root BLOB NOT NULL, leaf BLOB NOT NULL, reason INTEGER NOT NULL, block INTEGER NOT NULL,
-    timestamp INTEGER NOT NULL, revoked_by TEXT NOT NULL, PRIMARY KEY (root, leaf));
+    issuer_id TEXT NOT NULL, root BLOB NOT NULL, leaf BLOB NOT NULL, reason INTEGER NOT NULL,
+    block INTEGER NOT NULL, timestamp INTEGER NOT NULL, revoked_by TEXT NOT NULL,
+    PRIMARY KEY (issuer_id, root, leaf));
 CREATE TABLE IF NOT EXISTS recognitions (
     verifying TEXT NOT NULL, issuing TEXT NOT NULL, cert_type TEXT NOT NULL,
     recognised INTEGER NOT NULL, block INTEGER NOT NULL,
@@ -87,6 +107,8 @@ _DATA_TABLES = (
     "issuer_types",
     "issuer_history",
     "seal_certs",
+    "seal_revocations",
+    "ca_distrusts",
     "anchors",
     "root_revocations",
     "leaf_revocations",
@@ -127,6 +149,16 @@ def _time(seconds: int) -> datetime:
     return datetime.fromtimestamp(int(seconds), tz=UTC)
 
 
+def _seal(row: Any) -> SealCertificate:
+    return SealCertificate(
+        fingerprint=bytes(row[0]),
+        issuer_id=row[1],
+        ca_fingerprint=bytes(row[2]),
+        from_block=row[3],
+        until_block=row[4],
+    )
+
+
 def _json_value(value: object) -> object:
     if isinstance(value, bytes):
         return "0x" + value.hex()
@@ -146,6 +178,7 @@ class RegistryIndex:
         """One sync at a time; held across node round-trips, so readers never wait on the node."""
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._upgrade()
         self._db.executescript(_SCHEMA)
         # Reads go through one connection per thread (WAL: readers never wait for the writer
         # or for each other); an in-memory index has one connection, shared under the lock.
@@ -157,6 +190,21 @@ class RegistryIndex:
             self._set_meta("registry_address", self.registry_address)
         elif stored != self.registry_address:
             raise ValueError(f"index {self.path} belongs to registry {stored}")
+
+    def _upgrade(self) -> None:
+        """Empty an index file written in another shape: it is a cache of the chain, rebuilt
+        by the next sync (from the deployment block)."""
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+        )
+        with self._transaction() as db:
+            # Checked inside the write lock: another process may be opening the same file.
+            if self._meta("schema_version") == SCHEMA_VERSION:
+                return
+            for table in _DATA_TABLES:
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+            db.execute("DELETE FROM meta")
+            self._set_meta("schema_version", SCHEMA_VERSION)
 
     def close(self) -> None:
         with self._lock:
@@ -287,7 +335,7 @@ class RegistryIndex:
         with self._transaction() as db:
             for table in _DATA_TABLES:
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-            db.execute("DELETE FROM meta WHERE key != 'registry_address'")
+            db.execute("DELETE FROM meta WHERE key NOT IN ('registry_address', 'schema_version')")
 
     def _apply(self, db: sqlite3.Connection, e: _Event, ts: int) -> None:
         a = e.args
@@ -337,8 +385,8 @@ class RegistryIndex:
                 ),
             )
             db.execute(
-                "INSERT OR REPLACE INTO seal_certs VALUES (?, ?, ?, NULL)",
-                (a["sealCertFingerprint"], issuer, e.block),
+                "INSERT OR REPLACE INTO seal_certs VALUES (?, ?, ?, ?, NULL)",
+                (a["sealCertFingerprint"], issuer, a["caFingerprint"], e.block),
             )
             self._history(db, issuer, e, "REGISTERED", a["account"])
         elif name in ("IssuerSuspended", "IssuerReactivated"):
@@ -359,13 +407,34 @@ class RegistryIndex:
                 (e.block, a["previousFingerprint"]),
             )
             db.execute(
-                "INSERT OR REPLACE INTO seal_certs VALUES (?, ?, ?, NULL)",
-                (a["newFingerprint"], issuer, e.block),
+                "INSERT OR REPLACE INTO seal_certs VALUES (?, ?, ?, ?, NULL)",
+                (a["newFingerprint"], issuer, a["caFingerprint"], e.block),
             )
             db.execute(
                 "UPDATE issuers SET seal_fp = ? WHERE issuer_id = ?", (a["newFingerprint"], issuer)
             )
             self._history(db, issuer, e, "SEAL_ROTATED", "0x" + a["newFingerprint"].hex())
+        elif name == "SealCertificateRevoked":
+            issuer = issuer_id_from_bytes(a["issuerId"])
+            # A repeat may only move the time earlier: the latest declaration is the record.
+            db.execute(
+                "INSERT OR REPLACE INTO seal_revocations VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (a["fingerprint"], issuer, a["effectiveFrom"], a["reason"], e.block, ts, a["by"]),
+            )
+            self._history(db, issuer, e, "SEAL_REVOKED", "0x" + a["fingerprint"].hex())
+        elif name == "ProvinceCaDistrusted":
+            db.execute(
+                "INSERT OR REPLACE INTO ca_distrusts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    a["caFingerprint"],
+                    province_from_bytes(a["provinceCode"]),
+                    a["effectiveFrom"],
+                    a["reason"],
+                    e.block,
+                    ts,
+                    a["by"],
+                ),
+            )
         elif name in ("IssuerCertTypeGranted", "IssuerCertTypeWithdrawn"):
             issuer = issuer_id_from_bytes(a["issuerId"])
             cert_type = cert_type_from_bytes(a["certType"])
@@ -382,8 +451,8 @@ class RegistryIndex:
             db.execute(
                 "INSERT OR IGNORE INTO anchors VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    a["root"],
                     issuer_id_from_bytes(a["issuerId"]),
+                    a["root"],
                     cert_type_from_bytes(a["certType"]),
                     a["leafCount"],
                     e.block,
@@ -394,13 +463,21 @@ class RegistryIndex:
             )
         elif name == "RootRevoked":
             db.execute(
-                "INSERT OR IGNORE INTO root_revocations VALUES (?, ?, ?, ?, ?)",
-                (a["root"], a["reason"], e.block, ts, a["by"]),
+                "INSERT OR IGNORE INTO root_revocations VALUES (?, ?, ?, ?, ?, ?)",
+                (issuer_id_from_bytes(a["issuerId"]), a["root"], a["reason"], e.block, ts, a["by"]),
             )
         elif name == "CertificateRevoked":
             db.execute(
-                "INSERT OR IGNORE INTO leaf_revocations VALUES (?, ?, ?, ?, ?, ?)",
-                (a["root"], a["leaf"], a["reason"], e.block, ts, a["by"]),
+                "INSERT OR IGNORE INTO leaf_revocations VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    issuer_id_from_bytes(a["issuerId"]),
+                    a["root"],
+                    a["leaf"],
+                    a["reason"],
+                    e.block,
+                    ts,
+                    a["by"],
+                ),
             )
         elif name == "RecognitionSet":
             db.execute(
@@ -496,44 +573,92 @@ class RegistryIndex:
 
     def seal_certificate(self, fingerprint: bytes) -> SealCertificate | None:
         row = self._one(
-            "SELECT issuer_id, from_block, until_block FROM seal_certs WHERE fingerprint = ?",
+            "SELECT fingerprint, issuer_id, ca_fingerprint, from_block, until_block "
+            "FROM seal_certs WHERE fingerprint = ?",
+            (bytes(fingerprint),),
+        )
+        return None if row is None else _seal(row)
+
+    def seal_certificate_at(self, issuer_id: str, block: int) -> SealCertificate | None:
+        """The seal certificate that was the issuer's at ``block`` (e.g. an anchor's block):
+        what a verifier holding only a QR code knows the certificate was sealed with."""
+        row = self._one(
+            "SELECT fingerprint, issuer_id, ca_fingerprint, from_block, until_block "
+            "FROM seal_certs WHERE issuer_id = ? AND from_block <= ? "
+            "AND (until_block IS NULL OR ? < until_block) ORDER BY from_block DESC LIMIT 1",
+            (issuer_id, block, block),
+        )
+        return None if row is None else _seal(row)
+
+    def seal_revocation(self, fingerprint: bytes) -> SealRevocation | None:
+        row = self._one(
+            "SELECT issuer_id, effective_from, reason, block, timestamp FROM seal_revocations "
+            "WHERE fingerprint = ?",
             (bytes(fingerprint),),
         )
         if row is None:
             return None
-        return SealCertificate(
-            fingerprint=bytes(fingerprint), issuer_id=row[0], from_block=row[1], until_block=row[2]
+        return SealRevocation(
+            fingerprint=bytes(fingerprint),
+            issuer_id=row[0],
+            effective_from=_time(row[1]),
+            reason=RevocationReason(row[2]),
+            block_number=row[3],
+            timestamp=_time(row[4]),
         )
 
-    def anchor_of(self, root: bytes) -> Anchor | None:
+    def ca_distrust(self, fingerprint: bytes) -> CaDistrust | None:
         row = self._one(
-            "SELECT issuer_id, cert_type, leaf_count, block, timestamp FROM anchors WHERE root = ?",
-            (bytes(root),),
+            "SELECT province, effective_from, reason, block, timestamp FROM ca_distrusts "
+            "WHERE fingerprint = ?",
+            (bytes(fingerprint),),
+        )
+        if row is None:
+            return None
+        return CaDistrust(
+            fingerprint=bytes(fingerprint),
+            province=row[0],
+            effective_from=_time(row[1]),
+            reason=RevocationReason(row[2]),
+            block_number=row[3],
+            timestamp=_time(row[4]),
+        )
+
+    def anchor_of(self, issuer_id: str, root: bytes) -> Anchor | None:
+        """The anchor ``issuer_id`` recorded for ``root`` (another issuer's copy of the same
+        root is a separate anchor and never answers here)."""
+        row = self._one(
+            "SELECT cert_type, leaf_count, block, timestamp FROM anchors "
+            "WHERE issuer_id = ? AND root = ?",
+            (issuer_id, bytes(root)),
         )
         if row is None:
             return None
         return Anchor(
             root=bytes(root),
-            issuer_id=row[0],
-            cert_type=row[1],
-            leaf_count=row[2],
-            block_number=row[3],
-            timestamp=_time(row[4]),
+            issuer_id=issuer_id,
+            cert_type=row[0],
+            leaf_count=row[1],
+            block_number=row[2],
+            timestamp=_time(row[3]),
         )
 
     def anchor_count(self) -> int:
         return int(self._one("SELECT COUNT(*) FROM anchors", ())[0])
 
-    def root_revocation(self, root: bytes) -> Revocation | None:
+    def root_revocation(self, issuer_id: str, root: bytes) -> Revocation | None:
         row = self._one(
-            "SELECT reason, block, timestamp FROM root_revocations WHERE root = ?", (bytes(root),)
+            "SELECT reason, block, timestamp FROM root_revocations "
+            "WHERE issuer_id = ? AND root = ?",
+            (issuer_id, bytes(root)),
         )
         return None if row is None else Revocation(RevocationReason(row[0]), row[1], _time(row[2]))
 
-    def certificate_revocation(self, root: bytes, leaf: bytes) -> Revocation | None:
+    def certificate_revocation(self, issuer_id: str, root: bytes, leaf: bytes) -> Revocation | None:
         row = self._one(
-            "SELECT reason, block, timestamp FROM leaf_revocations WHERE root = ? AND leaf = ?",
-            (bytes(root), bytes(leaf)),
+            "SELECT reason, block, timestamp FROM leaf_revocations "
+            "WHERE issuer_id = ? AND root = ? AND leaf = ?",
+            (issuer_id, bytes(root), bytes(leaf)),
         )
         return None if row is None else Revocation(RevocationReason(row[0]), row[1], _time(row[2]))
 
@@ -573,13 +698,21 @@ class RegistryIndex:
                 tables = {
                     table: [
                         list(row)
-                        for row in self._db.execute(f"SELECT * FROM {table} ORDER BY 1")  # noqa: S608
+                        for row in self._db.execute(
+                            f"SELECT * FROM {table} ORDER BY {self._all_columns(table)}"  # noqa: S608
+                        )
                     ]
                     for table in _SNAPSHOT_TABLES
                 }
             finally:
                 self._db.execute("COMMIT")
         return meta, tables
+
+    def _all_columns(self, table: str) -> str:
+        """``1, 2, … n``: a snapshot orders rows by every column, so two indexes holding the
+        same rows export the same bytes."""
+        count = len(self._db.execute(f"PRAGMA table_info({table})").fetchall())
+        return ", ".join(str(i) for i in range(1, count + 1))
 
     def blob_columns(self) -> dict[str, tuple[int, ...]]:
         """Positions of the BLOB columns of each snapshot table (for text encodings)."""

@@ -8,7 +8,7 @@ contract calls by hand.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -27,14 +27,17 @@ from ledger.codes import (
     province_from_bytes,
     province_to_bytes,
 )
-from ledger.errors import MerkleError, RegistryRefused
+from ledger.errors import InvalidTime, MerkleError, RegistryRefused
 from ledger.records import (
     Anchor,
+    AuthorityProposal,
+    CaDistrust,
     Issuer,
     IssuerStatus,
     Province,
     Revocation,
     SealCertificate,
+    SealRevocation,
     TxResult,
 )
 
@@ -52,6 +55,16 @@ def _hash32(value: bytes, what: str) -> bytes:
 
 def _time(seconds: int) -> datetime:
     return datetime.fromtimestamp(int(seconds), tz=UTC)
+
+
+def _seconds(moment: datetime, what: str) -> int:
+    """A timezone-aware time as the registry's uint64 unix seconds (never 0)."""
+    if not isinstance(moment, datetime) or moment.tzinfo is None:
+        raise InvalidTime(f"{what} must be a timezone-aware datetime, got {moment!r}")
+    seconds = int(moment.timestamp())
+    if not 0 < seconds < 2**64:
+        raise InvalidTime(f"{what} {moment.isoformat()} is outside the registry's range")
+    return seconds
 
 
 class Registry:
@@ -100,8 +113,82 @@ class Registry:
     def set_province_authority(
         self, sender: LocalAccount, code: str, new_authority: str
     ) -> TxResult:
+        """The province authority ``sender`` hands its role to ``new_authority`` (its own key
+        rotation; the consortium admin goes through ``propose_province_authority``)."""
         fn = self._fn.setProvinceAuthority(province_to_bytes(code), new_authority)
         return self.chain.transact(fn, sender)
+
+    def propose_province_authority(
+        self, sender: LocalAccount, code: str, new_authority: str
+    ) -> TxResult:
+        """The consortium admin proposes to replace the province's authority: effective when
+        the province accepts, or when the admin executes it after the delay."""
+        fn = self._fn.proposeProvinceAuthority(province_to_bytes(code), new_authority)
+        return self.chain.transact(fn, sender)
+
+    def accept_province_authority(
+        self, sender: LocalAccount, code: str, new_authority: str
+    ) -> TxResult:
+        """The province's current authority consents to the proposal for ``new_authority``."""
+        fn = self._fn.acceptProvinceAuthority(province_to_bytes(code), new_authority)
+        return self.chain.transact(fn, sender)
+
+    def execute_province_authority(self, sender: LocalAccount, code: str) -> TxResult:
+        """The consortium admin carries out its proposal once the delay has passed."""
+        fn = self._fn.executeProvinceAuthority(province_to_bytes(code))
+        return self.chain.transact(fn, sender)
+
+    def cancel_province_authority(self, sender: LocalAccount, code: str) -> TxResult:
+        fn = self._fn.cancelProvinceAuthority(province_to_bytes(code))
+        return self.chain.transact(fn, sender)
+
+    def pending_province_authority(self, code: str) -> AuthorityProposal | None:
+        account, executable_at = self.chain.call(
+            self._fn.pendingProvinceAuthority(province_to_bytes(code))
+        )
+        if int(executable_at) == 0:
+            return None
+        return AuthorityProposal(
+            province=code, account=str(account), executable_at=_time(executable_at)
+        )
+
+    def authority_change_delay(self) -> timedelta:
+        """How long the admin waits before replacing an authority without consent."""
+        return timedelta(seconds=int(self.chain.call(self._fn.AUTHORITY_CHANGE_DELAY())))
+
+    def distrust_province_ca(
+        self,
+        sender: LocalAccount,
+        province: str,
+        ca_fingerprint: bytes,
+        effective_from: datetime,
+        reason: RevocationReason,
+    ) -> TxResult:
+        """The consortium admin distrusts a province CA: certificates anchored at or after
+        ``effective_from`` under seals it issued are invalid."""
+        fn = self._fn.distrustProvinceCa(
+            province_to_bytes(province),
+            _hash32(ca_fingerprint, "CA fingerprint"),
+            _seconds(effective_from, "effective time"),
+            int(reason),
+        )
+        return self.chain.transact(fn, sender)
+
+    def ca_distrust(self, ca_fingerprint: bytes) -> CaDistrust | None:
+        fp = _hash32(ca_fingerprint, "CA fingerprint")
+        province, effective_from, reason, block_number, timestamp = self.chain.call(
+            self._fn.caDistrust(fp)
+        )
+        if int(effective_from) == 0:
+            return None
+        return CaDistrust(
+            fingerprint=fp,
+            province=province_from_bytes(bytes(province)),
+            effective_from=_time(effective_from),
+            reason=RevocationReason(int(reason)),
+            block_number=int(block_number),
+            timestamp=_time(timestamp),
+        )
 
     def province_codes(self) -> list[str]:
         return [province_from_bytes(bytes(c)) for c in self.chain.call(self._fn.provinceCodes())]
@@ -143,14 +230,18 @@ class Registry:
         account: str,
         name: str,
         seal_cert_fingerprint: bytes,
+        ca_fingerprint: bytes,
         cert_types: Sequence[str],
     ) -> TxResult:
+        """Register a department with its seal certificate and the fingerprint of the province
+        CA certificate that issued it."""
         fn = self._fn.registerIssuer(
             province_to_bytes(province),
             issuer_id_to_bytes(issuer_id),
             account,
             name,
             _hash32(seal_cert_fingerprint, "seal certificate fingerprint"),
+            _hash32(ca_fingerprint, "CA fingerprint"),
             [cert_type_to_bytes(t) for t in cert_types],
         )
         return self.chain.transact(fn, sender)
@@ -169,12 +260,48 @@ class Registry:
         return self.chain.transact(fn, sender)
 
     def rotate_seal_certificate(
-        self, sender: LocalAccount, issuer_id: str, new_fingerprint: bytes
+        self, sender: LocalAccount, issuer_id: str, new_fingerprint: bytes, ca_fingerprint: bytes
     ) -> TxResult:
         fn = self._fn.rotateSealCertificate(
-            issuer_id_to_bytes(issuer_id), _hash32(new_fingerprint, "seal certificate fingerprint")
+            issuer_id_to_bytes(issuer_id),
+            _hash32(new_fingerprint, "seal certificate fingerprint"),
+            _hash32(ca_fingerprint, "CA fingerprint"),
         )
         return self.chain.transact(fn, sender)
+
+    def revoke_seal_certificate(
+        self,
+        sender: LocalAccount,
+        issuer_id: str,
+        fingerprint: bytes,
+        effective_from: datetime,
+        reason: RevocationReason,
+    ) -> TxResult:
+        """The province authority revokes one of the issuer's seal certificates: certificates
+        anchored at or after ``effective_from`` are invalid. Again only with an earlier time."""
+        fn = self._fn.revokeSealCertificate(
+            issuer_id_to_bytes(issuer_id),
+            _hash32(fingerprint, "seal certificate fingerprint"),
+            _seconds(effective_from, "effective time"),
+            int(reason),
+        )
+        return self.chain.transact(fn, sender)
+
+    def seal_revocation(self, fingerprint: bytes) -> SealRevocation | None:
+        fp = _hash32(fingerprint, "fingerprint")
+        issuer_raw, effective_from, reason, block_number, timestamp = self.chain.call(
+            self._fn.sealRevocation(fp)
+        )
+        if int(effective_from) == 0:
+            return None
+        return SealRevocation(
+            fingerprint=fp,
+            issuer_id=issuer_id_from_bytes(bytes(issuer_raw)),
+            effective_from=_time(effective_from),
+            reason=RevocationReason(int(reason)),
+            block_number=int(block_number),
+            timestamp=_time(timestamp),
+        )
 
     def set_issuer_cert_type(
         self, sender: LocalAccount, issuer_id: str, cert_type: str, allowed: bool
@@ -224,12 +351,13 @@ class Registry:
 
     def seal_certificate(self, fingerprint: bytes) -> SealCertificate | None:
         fp = _hash32(fingerprint, "fingerprint")
-        issuer_raw, from_block, until_block = self.chain.call(self._fn.sealCertificate(fp))
+        issuer_raw, ca_fp, from_block, until_block = self.chain.call(self._fn.sealCertificate(fp))
         if bytes(issuer_raw) == _ZERO32:
             return None
         return SealCertificate(
             fingerprint=fp,
             issuer_id=issuer_id_from_bytes(bytes(issuer_raw)),
+            ca_fingerprint=bytes(ca_fp),
             from_block=int(from_block),
             until_block=int(until_block) or None,
         )
@@ -239,38 +367,46 @@ class Registry:
     def anchor(
         self, sender: LocalAccount, root: bytes, leaf_count: int, cert_type: str
     ) -> TxResult:
+        """Anchor ``root`` as the sender's issuer's (anchors are keyed by issuer and root)."""
         if not isinstance(leaf_count, int) or not 0 <= leaf_count < 2**32:
             raise MerkleError(f"leaf count {leaf_count!r} is not a 32-bit unsigned integer")
         fn = self._fn.anchor(_hash32(root, "root"), leaf_count, cert_type_to_bytes(cert_type))
         return self.chain.transact(fn, sender)
 
-    def anchor_of(self, root: bytes, *, block: BlockIdentifier = "latest") -> Anchor | None:
-        raw = self.chain.call(self._fn.getAnchor(_hash32(root, "root")), block=block)
-        issuer_raw, cert_type, leaf_count, block_number, timestamp = raw
+    def anchor_of(
+        self, issuer_id: str, root: bytes, *, block: BlockIdentifier = "latest"
+    ) -> Anchor | None:
+        """The anchor ``issuer_id`` recorded for ``root`` (``None``: that issuer never did)."""
+        fn = self._fn.getAnchor(issuer_id_to_bytes(issuer_id), _hash32(root, "root"))
+        cert_type, leaf_count, block_number, timestamp = self.chain.call(fn, block=block)
         if int(block_number) == 0:
             return None
         return Anchor(
             root=bytes(root),
-            issuer_id=issuer_id_from_bytes(bytes(issuer_raw)),
+            issuer_id=issuer_id,
             cert_type=cert_type_from_bytes(bytes(cert_type)),
             leaf_count=int(leaf_count),
             block_number=int(block_number),
             timestamp=_time(timestamp),
         )
 
-    def revoke_root(self, sender: LocalAccount, root: bytes, reason: RevocationReason) -> TxResult:
-        fn = self._fn.revokeRoot(_hash32(root, "root"), int(reason))
+    def revoke_root(
+        self, sender: LocalAccount, issuer_id: str, root: bytes, reason: RevocationReason
+    ) -> TxResult:
+        fn = self._fn.revokeRoot(issuer_id_to_bytes(issuer_id), _hash32(root, "root"), int(reason))
         return self.chain.transact(fn, sender)
 
     def revoke_certificate(
         self,
         sender: LocalAccount,
+        issuer_id: str,
         root: bytes,
         leaf: bytes,
         proof: Sequence[bytes],
         reason: RevocationReason,
     ) -> TxResult:
         fn = self._fn.revokeCertificate(
+            issuer_id_to_bytes(issuer_id),
             _hash32(root, "root"),
             _hash32(leaf, "leaf"),
             [_hash32(p, "proof element") for p in proof],
@@ -278,11 +414,14 @@ class Registry:
         )
         return self.chain.transact(fn, sender)
 
-    def root_revocation(self, root: bytes) -> Revocation | None:
-        return self._revocation(self.chain.call(self._fn.rootRevocation(_hash32(root, "root"))))
+    def root_revocation(self, issuer_id: str, root: bytes) -> Revocation | None:
+        fn = self._fn.rootRevocation(issuer_id_to_bytes(issuer_id), _hash32(root, "root"))
+        return self._revocation(self.chain.call(fn))
 
-    def certificate_revocation(self, root: bytes, leaf: bytes) -> Revocation | None:
-        fn = self._fn.certificateRevocation(_hash32(root, "root"), _hash32(leaf, "leaf"))
+    def certificate_revocation(self, issuer_id: str, root: bytes, leaf: bytes) -> Revocation | None:
+        fn = self._fn.certificateRevocation(
+            issuer_id_to_bytes(issuer_id), _hash32(root, "root"), _hash32(leaf, "leaf")
+        )
         return self._revocation(self.chain.call(fn))
 
     @staticmethod

@@ -34,6 +34,9 @@ class World:
     gd_issuer: LocalAccount
     outsider: LocalAccount
     seal_fp: bytes
+    ca_fp: bytes
+    """Fingerprint of the ZJ province CA that issued ZJ-AMR's seal."""
+    gd_ca_fp: bytes
 
 
 def fingerprint(label: str) -> bytes:
@@ -51,6 +54,7 @@ def build_world(chain: Chain, admin_key: bytes | None = None) -> World:
     registry.admit_province(admin, "ZJ", "浙江省", zj.address)
     registry.admit_province(admin, "GD", "广东省", gd.address)
     seal_fp = fingerprint("ZJ-AMR seal 1")
+    ca_fp, gd_ca_fp = fingerprint("ZJ CA 1"), fingerprint("GD CA 1")
     registry.register_issuer(
         zj,
         province="ZJ",
@@ -58,6 +62,7 @@ def build_world(chain: Chain, admin_key: bytes | None = None) -> World:
         account=issuer.address,
         name="浙江省市场监督管理局",
         seal_cert_fingerprint=seal_fp,
+        ca_fingerprint=ca_fp,
         cert_types=["BUSINESS_LICENCE"],
     )
     registry.register_issuer(
@@ -67,9 +72,23 @@ def build_world(chain: Chain, admin_key: bytes | None = None) -> World:
         account=gd_issuer.address,
         name="广东省示范医院",
         seal_cert_fingerprint=fingerprint("GD-HOSP seal"),
+        ca_fingerprint=gd_ca_fp,
         cert_types=["BIRTH_MEDICAL"],
     )
-    return World(chain, registry, deployed, admin, zj, gd, issuer, gd_issuer, outsider, seal_fp)
+    return World(
+        chain,
+        registry,
+        deployed,
+        admin,
+        zj,
+        gd,
+        issuer,
+        gd_issuer,
+        outsider,
+        seal_fp,
+        ca_fp,
+        gd_ca_fp,
+    )
 
 
 @pytest.fixture(scope="session")

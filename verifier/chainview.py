@@ -171,15 +171,16 @@ class ChainView:
         )
         return found
 
-    def root_revocation(self, root: bytes) -> Revocation | None:
+    def root_revocation(self, issuer_id: str, root: bytes) -> Revocation | None:
         found: Revocation | None = self._remember(
-            ("root_revocation", root), lambda: self._reader().root_revocation(root)
+            ("root_revocation", issuer_id, root),
+            lambda: self._reader().root_revocation(issuer_id, root),
         )
         return found
 
-    def certificate_revocation(self, root: bytes, leaf: bytes) -> Revocation | None:
+    def certificate_revocation(self, issuer_id: str, root: bytes, leaf: bytes) -> Revocation | None:
         """Per certificate: always read from the index (a memo would only help repeats)."""
-        return self._reader().certificate_revocation(root, leaf)
+        return self._reader().certificate_revocation(issuer_id, root, leaf)
 
     def is_recognised(self, verifying: str, issuing: str, cert_type: str) -> bool:
         return bool(
@@ -273,16 +274,18 @@ class ChainView:
             disagreement=self.disagreement,
         )
 
-    def anchor_of(self, root: bytes, *, local_only: bool = False) -> Anchor | None:
-        """From the index; a miss is confirmed on the node, since the root may be newer than
-        the last sync. Raises ``NodeUnavailable`` if that confirmation is impossible, and
-        ``WouldBlock`` if it is needed and ``local_only`` is set."""
+    def anchor_of(self, issuer_id: str, root: bytes, *, local_only: bool = False) -> Anchor | None:
+        """The anchor ``issuer_id`` recorded for ``root``, from the index; a miss is confirmed
+        on the node, since the root may be newer than the last sync. Raises
+        ``NodeUnavailable`` if that confirmation is impossible, and ``WouldBlock`` if it is
+        needed and ``local_only`` is set."""
+        key = ("anchor", issuer_id, root)
         found: Anchor | None = self._remember(
-            ("anchor", root), lambda: self._reader().anchor_of(root)
+            key, lambda: self._reader().anchor_of(issuer_id, root)
         )
         if found is not None or self.registry is None:
             return found
-        self._memo.pop(("anchor", root), None)  # a miss is confirmed below, never remembered
+        self._memo.pop(key, None)  # a miss is confirmed below, never remembered
         if local_only:
             raise WouldBlock("anchor not in the index yet: ask the node")
         if not self.refresh(force=True):
@@ -293,7 +296,7 @@ class ChainView:
                 else "cannot confirm a missing anchor"
             )
             raise NodeUnavailable(f"{where}: node unreachable")
-        return self.index.anchor_of(root)
+        return self.index.anchor_of(issuer_id, root)
 
     def issuer_accounts(self, issuer_id: str) -> frozenset[str]:
         """Every chain account the issuer has acted through."""

@@ -1,10 +1,12 @@
 import { expect } from "chai";
 
 import {
+  CA,
   DEGREE,
   DIPLOMA,
   JS_EDU,
   LICENCE,
+  UNKNOWN_ISSUER,
   ZERO16,
   ZERO32,
   ZJ,
@@ -38,33 +40,35 @@ describe("Anchors", function () {
     const { registry, zjEdu } = await loadFixture(issuersFixture);
     const batch = batches().zj1024;
     const tx = registry.connect(zjEdu).anchor(batch.root, batch.leafCount, DIPLOMA);
-    await expect(tx).to.emit(registry, "RootAnchored").withArgs(batch.root, ZJ_EDU, DIPLOMA, zjEdu.address, 1024);
+    await expect(tx).to.emit(registry, "RootAnchored").withArgs(ZJ_EDU, batch.root, DIPLOMA, zjEdu.address, 1024);
     const { number, timestamp } = await blockOf(await mined(tx));
 
-    const anchor = await registry.getAnchor(batch.root);
-    expect(anchor.issuerId).to.equal(ZJ_EDU);
+    const anchor = await registry.getAnchor(ZJ_EDU, batch.root);
     expect(anchor.certType).to.equal(DIPLOMA);
     expect(anchor.leafCount).to.equal(1024n);
     expect(anchor.blockNumber).to.equal(number);
     expect(anchor.timestamp).to.equal(timestamp);
   });
 
-  it("answers all zero for a root never anchored", async function () {
-    const { registry } = await loadFixture(anchoredFixture);
-    const anchor = await registry.getAnchor(root("never"));
-    expect([anchor.issuerId, anchor.certType, anchor.leafCount, anchor.blockNumber, anchor.timestamp]).to.deep.equal([
-      ZERO32,
-      ZERO16,
-      0n,
-      0n,
-      0n,
-    ]);
+  it("answers all zero for a root never anchored, by that issuer or by an unknown one", async function () {
+    const { registry, zjBatch } = await loadFixture(anchoredFixture);
+    const fields = (a: { certType: string; leafCount: bigint; blockNumber: bigint; timestamp: bigint }) => [
+      a.certType,
+      a.leafCount,
+      a.blockNumber,
+      a.timestamp,
+    ];
+    const zero = [ZERO16, 0n, 0n, 0n];
+    expect(fields(await registry.getAnchor(ZJ_EDU, root("never")))).to.deep.equal(zero);
+    // zjBatch is ZJ-EDU's: nobody else anchored it.
+    expect(fields(await registry.getAnchor(JS_EDU, zjBatch.root))).to.deep.equal(zero);
+    expect(fields(await registry.getAnchor(UNKNOWN_ISSUER, zjBatch.root))).to.deep.equal(zero);
   });
 
   it("stores the largest leafCount a uint32 holds", async function () {
     const { registry, zjEdu } = await loadFixture(issuersFixture);
     await mined(registry.connect(zjEdu).anchor(root("max"), 0xffffffffn, DIPLOMA));
-    expect((await registry.getAnchor(root("max"))).leafCount).to.equal(0xffffffffn);
+    expect((await registry.getAnchor(ZJ_EDU, root("max"))).leafCount).to.equal(0xffffffffn);
   });
 
   describe("refusals", function () {
@@ -106,39 +110,102 @@ describe("Anchors", function () {
       );
     });
 
-    it("refuses a root anchored before, by the same or any other issuer", async function () {
-      const { registry, zjEdu, jsEdu, zjBatch } = await loadFixture(anchoredFixture);
-      const before = await registry.getAnchor(zjBatch.root);
-      await expect(registry.connect(zjEdu).anchor(zjBatch.root, 1024, DIPLOMA))
-        .to.be.revertedWithCustomError(registry, "CertificateRegistryRootAlreadyAnchored")
-        .withArgs(zjBatch.root);
-      await expect(registry.connect(zjEdu).anchor(zjBatch.root, 7, DEGREE))
-        .to.be.revertedWithCustomError(registry, "CertificateRegistryRootAlreadyAnchored")
-        .withArgs(zjBatch.root);
-      await expect(registry.connect(jsEdu).anchor(zjBatch.root, 1024, DIPLOMA))
-        .to.be.revertedWithCustomError(registry, "CertificateRegistryRootAlreadyAnchored")
-        .withArgs(zjBatch.root);
-      expect(await registry.getAnchor(zjBatch.root)).to.deep.equal(before);
+    it("refuses a root the same issuer anchored before, whatever the type or size", async function () {
+      const { registry, zjEdu, zjBatch } = await loadFixture(anchoredFixture);
+      const before = await registry.getAnchor(ZJ_EDU, zjBatch.root);
+      for (const [count, type] of [
+        [1024, DIPLOMA],
+        [7, DEGREE],
+      ] as const) {
+        await expect(registry.connect(zjEdu).anchor(zjBatch.root, count, type))
+          .to.be.revertedWithCustomError(registry, "CertificateRegistryRootAlreadyAnchored")
+          .withArgs(ZJ_EDU, zjBatch.root);
+      }
+      expect(await registry.getAnchor(ZJ_EDU, zjBatch.root)).to.deep.equal(before);
     });
   });
 
-  it("never rewrites an earlier anchor when the issuer is later suspended, restricted or rotated", async function () {
+  describe("front-running: anchors are keyed by (issuer, root)", function () {
+    it("B anchors A's root first: A's anchor still succeeds, and each anchor is its issuer's", async function () {
+      const { registry, zjEdu, jsEdu } = await loadFixture(issuersFixture);
+      const batch = batches().zj1024; // ZJ-EDU's batch; JS-EDU may also issue DIPLOMA
+      // JS-EDU copies ZJ-EDU's pending transaction and gets it mined first.
+      await expect(registry.connect(jsEdu).anchor(batch.root, batch.leafCount, DIPLOMA))
+        .to.emit(registry, "RootAnchored")
+        .withArgs(JS_EDU, batch.root, DIPLOMA, jsEdu.address, batch.leafCount);
+      expect((await registry.getAnchor(ZJ_EDU, batch.root)).blockNumber).to.equal(0n);
+
+      const tx = registry.connect(zjEdu).anchor(batch.root, batch.leafCount, DIPLOMA);
+      await expect(tx)
+        .to.emit(registry, "RootAnchored")
+        .withArgs(ZJ_EDU, batch.root, DIPLOMA, zjEdu.address, batch.leafCount);
+      const { number } = await blockOf(await mined(tx));
+      const ours = await registry.getAnchor(ZJ_EDU, batch.root);
+      expect([ours.certType, ours.leafCount, ours.blockNumber]).to.deep.equal([DIPLOMA, 1024n, number]);
+      const theirs = await registry.getAnchor(JS_EDU, batch.root);
+      expect(theirs.blockNumber).to.be.lessThan(number);
+    });
+
+    it("a copy cannot spoil the victim's anchor: other type, other size, revoked copy", async function () {
+      const { registry, zjEdu, jsEdu, jsAuthority } = await loadFixture(issuersFixture);
+      const batch = batches().zj1024;
+      // The copy claims another size and is then revoked by its own province.
+      await mined(registry.connect(jsEdu).anchor(batch.root, 1, DIPLOMA));
+      await mined(registry.connect(jsAuthority).revokeRoot(JS_EDU, batch.root, 3));
+      await mined(registry.connect(zjEdu).anchor(batch.root, batch.leafCount, DIPLOMA));
+      expect((await registry.getAnchor(ZJ_EDU, batch.root)).leafCount).to.equal(1024n);
+      expect((await registry.rootRevocation(ZJ_EDU, batch.root)).blockNumber).to.equal(0n);
+      expect((await registry.rootRevocation(JS_EDU, batch.root)).reason).to.equal(3n);
+      // The victim's certificates are revocable only as its own.
+      const leaf = batch.tree.leaves[3];
+      await expect(registry.connect(jsEdu).revokeCertificate(ZJ_EDU, batch.root, leaf, batch.tree.proof(3), 1))
+        .to.be.revertedWithCustomError(registry, "CertificateRegistryNotRevoker")
+        .withArgs(jsEdu.address, ZJ_EDU, batch.root);
+    });
+
+    it("the copier revoking a leaf of its copy (with a valid proof) leaves the victim's leaf alone", async function () {
+      const { registry, jsEdu, zjEdu, zjBatch } = await loadFixture(anchoredFixture);
+      await mined(registry.connect(jsEdu).anchor(zjBatch.root, zjBatch.leafCount, DIPLOMA));
+      const leaf = zjBatch.tree.leaves[42];
+      const proof = zjBatch.tree.proof(42);
+      await expect(registry.connect(jsEdu).revokeCertificate(JS_EDU, zjBatch.root, leaf, proof, 2))
+        .to.emit(registry, "CertificateRevoked")
+        .withArgs(JS_EDU, zjBatch.root, leaf, jsEdu.address, 2);
+      expect((await registry.certificateRevocation(ZJ_EDU, zjBatch.root, leaf)).blockNumber).to.equal(0n);
+      // ... and the victim may still revoke its own.
+      await expect(registry.connect(zjEdu).revokeCertificate(ZJ_EDU, zjBatch.root, leaf, proof, 3))
+        .to.emit(registry, "CertificateRevoked")
+        .withArgs(ZJ_EDU, zjBatch.root, leaf, zjEdu.address, 3);
+    });
+
+    it("the victim anchoring first still leaves the copier its own (useless) anchor", async function () {
+      const { registry, jsEdu, zjBatch } = await loadFixture(anchoredFixture);
+      await expect(registry.connect(jsEdu).anchor(zjBatch.root, zjBatch.leafCount, DIPLOMA))
+        .to.emit(registry, "RootAnchored")
+        .withArgs(JS_EDU, zjBatch.root, DIPLOMA, jsEdu.address, zjBatch.leafCount);
+      expect((await registry.getAnchor(ZJ_EDU, zjBatch.root)).leafCount).to.equal(1024n);
+    });
+  });
+
+  it("never rewrites an earlier anchor when the issuer is later suspended, restricted, rotated or revoked", async function () {
     const { registry, admin, zjAuthority, zjBatch, spare } = await loadFixture(anchoredFixture);
     const read = async () => {
-      const a = await registry.getAnchor(zjBatch.root);
-      return [a.issuerId, a.certType, a.leafCount, a.blockNumber, a.timestamp];
+      const a = await registry.getAnchor(ZJ_EDU, zjBatch.root);
+      return [a.certType, a.leafCount, a.blockNumber, a.timestamp];
     };
     const before = await read();
-    expect(before[0]).to.equal(ZJ_EDU);
-    expect(before[3]).to.be.greaterThan(0n);
+    expect(before[0]).to.equal(DIPLOMA);
+    expect(before[2]).to.be.greaterThan(0n);
 
     const zj = registry.connect(zjAuthority);
     await mined(zj.suspendIssuer(ZJ_EDU));
     expect(await read()).to.deep.equal(before);
     await mined(zj.setIssuerCertType(ZJ_EDU, DIPLOMA, false));
     await mined(zj.rotateIssuerAccount(ZJ_EDU, spare[0].address));
-    await mined(zj.rotateSealCertificate(ZJ_EDU, fingerprint("ZJ-EDU:2")));
-    await mined(registry.connect(admin).setProvinceAuthority(ZJ, spare[1].address));
+    await mined(zj.rotateSealCertificate(ZJ_EDU, fingerprint("ZJ-EDU:2"), CA.zj));
+    await mined(zj.revokeSealCertificate(ZJ_EDU, fingerprint("ZJ-EDU:2"), 1n, 2));
+    await mined(registry.connect(admin).distrustProvinceCa(ZJ, CA.zj, 1n, 2));
+    await mined(zj.setProvinceAuthority(ZJ, spare[1].address));
     await networkHelpers.mine(10);
     expect(await read()).to.deep.equal(before);
     expect(await registry.isAuthorised(ZJ_EDU, DIPLOMA)).to.equal(false);
@@ -158,7 +225,7 @@ describe("Anchors", function () {
       // Gas beyond the intrinsic cost, which depends only on the calldata bytes.
       const executionGas = receipt.gasUsed - INTRINSIC_TX_GAS - calldataGas(tx.data);
       rows.push({ leafCount, gasUsed: receipt.gasUsed, executionGas });
-      expect((await registry.getAnchor(batchRoot)).leafCount).to.equal(BigInt(leafCount));
+      expect((await registry.getAnchor(ZJ_EDU, batchRoot)).leafCount).to.equal(BigInt(leafCount));
     }
     const shown = JSON.stringify(rows, (_, v) => (typeof v === "bigint" ? Number(v) : v));
     const totals = rows.map((r) => r.gasUsed);
@@ -172,6 +239,6 @@ describe("Anchors", function () {
     const { registry, jsEdu } = await loadFixture(issuersFixture);
     const receipt = await mined(registry.connect(jsEdu).anchor(batches().zj1024.root, 1024, DIPLOMA));
     expect(receipt.gasUsed).to.be.lessThan(60n * 1024n);
-    expect((await registry.getAnchor(batches().zj1024.root)).issuerId).to.equal(JS_EDU);
+    expect((await registry.getAnchor(JS_EDU, batches().zj1024.root)).leafCount).to.equal(1024n);
   });
 });

@@ -45,6 +45,12 @@ export const UNKNOWN_ISSUER = b32("NOBODY");
 /** A seal certificate fingerprint (SHA-256 of a stand-in DER). */
 export const fingerprint = (label: string): string => ethers.sha256(ethers.toUtf8Bytes(`seal:${label}`));
 
+/** A province CA certificate fingerprint (SHA-256 of a stand-in DER). */
+export const caFingerprint = (label: string): string => ethers.sha256(ethers.toUtf8Bytes(`ca:${label}`));
+
+/** The CA fingerprints the fixtures register issuers under. */
+export const CA = { zj: caFingerprint("ZJ:1"), js: caFingerprint("JS:1") } as const;
+
 export const IssuerStatus = { None: 0n, Active: 1n, Suspended: 2n } as const;
 
 // ---------------------------------------------------------------- fixtures
@@ -84,18 +90,26 @@ async function registerIssuers(ctx: ProvincesContext) {
   const zj = registry.connect(zjAuthority);
   const js = registry.connect(jsAuthority);
   await (
-    await zj.registerIssuer(ZJ, ZJ_EDU, zjEdu.address, "Zhejiang Education Department", fingerprints.zjEdu, [
+    await zj.registerIssuer(ZJ, ZJ_EDU, zjEdu.address, "Zhejiang Education Department", fingerprints.zjEdu, CA.zj, [
       DIPLOMA,
       DEGREE,
     ])
   ).wait();
   await (
-    await zj.registerIssuer(ZJ, ZJ_MARKET, zjMarket.address, "Zhejiang Market Regulation", fingerprints.zjMarket, [
-      LICENCE,
-    ])
+    await zj.registerIssuer(
+      ZJ,
+      ZJ_MARKET,
+      zjMarket.address,
+      "Zhejiang Market Regulation",
+      fingerprints.zjMarket,
+      CA.zj,
+      [LICENCE],
+    )
   ).wait();
   await (
-    await js.registerIssuer(JS, JS_EDU, jsEdu.address, "Jiangsu Education Department", fingerprints.jsEdu, [DIPLOMA])
+    await js.registerIssuer(JS, JS_EDU, jsEdu.address, "Jiangsu Education Department", fingerprints.jsEdu, CA.js, [
+      DIPLOMA,
+    ])
   ).wait();
   return { ...ctx, fingerprints };
 }

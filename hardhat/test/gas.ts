@@ -10,6 +10,7 @@ import { expect } from "chai";
 import type { ContractTransactionResponse } from "ethers";
 
 import {
+  CA,
   DEGREE,
   DIPLOMA,
   JS,
@@ -34,11 +35,17 @@ const REPORT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "gas-repor
 const ORDER = [
   "admitProvince",
   "setProvinceAuthority",
+  "proposeProvinceAuthority",
+  "acceptProvinceAuthority",
+  "executeProvinceAuthority",
+  "cancelProvinceAuthority",
+  "distrustProvinceCa",
   "registerIssuer",
   "suspendIssuer",
   "reactivateIssuer",
   "rotateIssuerAccount",
   "rotateSealCertificate",
+  "revokeSealCertificate",
   "setIssuerCertType",
   "anchor",
   "revokeRoot",
@@ -78,6 +85,56 @@ describe("Gas report", function () {
     expect(await registry.provinceOfAuthority(spare[0].address)).to.equal(ZJ);
   });
 
+  it("proposeProvinceAuthority, then acceptProvinceAuthority", async function () {
+    const { registry, admin, zjAuthority, spare } = await loadFixture(provincesFixture);
+    await record(
+      "proposeProvinceAuthority",
+      "admin proposes a new ZJ authority",
+      registry.connect(admin).proposeProvinceAuthority(ZJ, spare[0].address),
+    );
+    await record(
+      "acceptProvinceAuthority",
+      "ZJ authority consents",
+      registry.connect(zjAuthority).acceptProvinceAuthority(ZJ, spare[0].address),
+    );
+    expect(await registry.provinceOfAuthority(spare[0].address)).to.equal(ZJ);
+  });
+
+  it("executeProvinceAuthority after the delay, and cancelProvinceAuthority", async function () {
+    const { registry, admin, spare } = await loadFixture(provincesFixture);
+    await mined(registry.connect(admin).proposeProvinceAuthority(ZJ, spare[0].address));
+    await mined(registry.connect(admin).proposeProvinceAuthority(JS, spare[1].address));
+    await networkHelpers.time.increase(await registry.AUTHORITY_CHANGE_DELAY());
+    await record(
+      "executeProvinceAuthority",
+      "admin executes after 7 days",
+      registry.connect(admin).executeProvinceAuthority(ZJ),
+    );
+    expect(await registry.provinceOfAuthority(spare[0].address)).to.equal(ZJ);
+    await record("cancelProvinceAuthority", "admin withdraws", registry.connect(admin).cancelProvinceAuthority(JS));
+  });
+
+  it("distrustProvinceCa", async function () {
+    const { registry, admin } = await loadFixture(issuersFixture);
+    await record(
+      "distrustProvinceCa",
+      "first distrust of a CA",
+      registry.connect(admin).distrustProvinceCa(ZJ, CA.zj, 1_800_000_000n, 2),
+    );
+    expect((await registry.caDistrust(CA.zj)).provinceCode).to.equal(ZJ);
+  });
+
+  it("revokeSealCertificate", async function () {
+    const { registry, zjAuthority } = await loadFixture(issuersFixture);
+    const fp = (await registry.getIssuer(ZJ_EDU)).sealCertFingerprint;
+    await record(
+      "revokeSealCertificate",
+      "first revocation of the current seal",
+      registry.connect(zjAuthority).revokeSealCertificate(ZJ_EDU, fp, 1_800_000_000n, 2),
+    );
+    expect((await registry.sealRevocation(fp)).reason).to.equal(2n);
+  });
+
   it("registerIssuer with 2 types", async function () {
     const { registry, zjAuthority, spare } = await loadFixture(issuersFixture);
     const id = b32("ZJ-HEALTH");
@@ -86,7 +143,7 @@ describe("Gas report", function () {
       "4th issuer, 2 certificate types",
       registry
         .connect(zjAuthority)
-        .registerIssuer(ZJ, id, spare[0].address, "Zhejiang Health Commission", fingerprint("ZJ-HEALTH:1"), [
+        .registerIssuer(ZJ, id, spare[0].address, "Zhejiang Health Commission", fingerprint("ZJ-HEALTH:1"), CA.zj, [
           DIPLOMA,
           DEGREE,
         ]),
@@ -125,7 +182,7 @@ describe("Gas report", function () {
     await record(
       "rotateSealCertificate",
       "to a new fingerprint",
-      registry.connect(zjAuthority).rotateSealCertificate(ZJ_EDU, fingerprint("ZJ-EDU:2")),
+      registry.connect(zjAuthority).rotateSealCertificate(ZJ_EDU, fingerprint("ZJ-EDU:2"), CA.zj),
     );
     expect((await registry.getIssuer(ZJ_EDU)).sealCertFingerprint).to.equal(fingerprint("ZJ-EDU:2"));
   });
@@ -153,8 +210,8 @@ describe("Gas report", function () {
 
   it("revokeRoot", async function () {
     const { registry, zjEdu, zjBatch } = await loadFixture(anchoredFixture);
-    await record("revokeRoot", "issuer revokes its batch", registry.connect(zjEdu).revokeRoot(zjBatch.root, 3));
-    expect((await registry.rootRevocation(zjBatch.root)).reason).to.equal(3n);
+    await record("revokeRoot", "issuer revokes its batch", registry.connect(zjEdu).revokeRoot(ZJ_EDU, zjBatch.root, 3));
+    expect((await registry.rootRevocation(ZJ_EDU, zjBatch.root)).reason).to.equal(3n);
   });
 
   it("revokeCertificate (10-level proof)", async function () {
@@ -165,9 +222,9 @@ describe("Gas report", function () {
     await record(
       "revokeCertificate",
       "issuer, leaf of a 1,024 batch, 10-level proof",
-      registry.connect(zjEdu).revokeCertificate(zjBatch.root, leaf, proof, 2),
+      registry.connect(zjEdu).revokeCertificate(ZJ_EDU, zjBatch.root, leaf, proof, 2),
     );
-    expect((await registry.certificateRevocation(zjBatch.root, leaf)).reason).to.equal(2n);
+    expect((await registry.certificateRevocation(ZJ_EDU, zjBatch.root, leaf)).reason).to.equal(2n);
   });
 
   it("setRecognition", async function () {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 
 import {
+  CA,
   DEGREE,
   DIPLOMA,
   IssuerStatus,
@@ -18,6 +19,7 @@ import {
   ZJ_MARKET,
   b32,
   blockOf,
+  caFingerprint,
   ethers,
   eventNames,
   fingerprint,
@@ -40,10 +42,10 @@ describe("Issuers", function () {
       const fp = fingerprint("ZJ-HEALTH:1");
       const tx = registry
         .connect(zjAuthority)
-        .registerIssuer(ZJ, NEW_ID, account, "Zhejiang Health Commission", fp, [DIPLOMA, DEGREE]);
+        .registerIssuer(ZJ, NEW_ID, account, "Zhejiang Health Commission", fp, CA.zj, [DIPLOMA, DEGREE]);
       await expect(tx)
         .to.emit(registry, "IssuerRegistered")
-        .withArgs(NEW_ID, ZJ, account, "Zhejiang Health Commission", fp);
+        .withArgs(NEW_ID, ZJ, account, "Zhejiang Health Commission", fp, CA.zj);
       await expect(tx).to.emit(registry, "IssuerCertTypeGranted").withArgs(NEW_ID, DIPLOMA);
       await expect(tx).to.emit(registry, "IssuerCertTypeGranted").withArgs(NEW_ID, DEGREE);
       const receipt = await mined(tx);
@@ -73,13 +75,20 @@ describe("Issuers", function () {
       expect(await registry.isAuthorised(NEW_ID, DEGREE)).to.equal(true);
       expect(await registry.isAuthorised(NEW_ID, LICENCE)).to.equal(false);
       const seal = await registry.sealCertificate(fp);
-      expect([seal.issuerId, seal.fromBlock, seal.untilBlock]).to.deep.equal([NEW_ID, number, 0n]);
+      expect([seal.issuerId, seal.caFingerprint, seal.fromBlock, seal.untilBlock]).to.deep.equal([
+        NEW_ID,
+        CA.zj,
+        number,
+        0n,
+      ]);
     });
 
     it("accepts an issuer with no types yet (it cannot anchor until granted one)", async function () {
       const { registry, zjAuthority, spare } = await loadFixture(provincesFixture);
       const receipt = await mined(
-        registry.connect(zjAuthority).registerIssuer(ZJ, NEW_ID, spare[0].address, "Health", fingerprint("H"), []),
+        registry
+          .connect(zjAuthority)
+          .registerIssuer(ZJ, NEW_ID, spare[0].address, "Health", fingerprint("H"), CA.zj, []),
       );
       expect(eventNames(registry, receipt)).to.deep.equal(["IssuerRegistered"]);
       expect(await registry.issuerCertTypes(NEW_ID)).to.deep.equal([]);
@@ -105,7 +114,12 @@ describe("Issuers", function () {
       expect((await registry.getIssuer(JS_EDU)).provinceCode).to.equal(JS);
       expect(await registry.isAuthorised(UNKNOWN_ISSUER, DIPLOMA)).to.equal(false);
       const unknownSeal = await registry.sealCertificate(fingerprint("never used"));
-      expect([unknownSeal.issuerId, unknownSeal.fromBlock, unknownSeal.untilBlock]).to.deep.equal([ZERO32, 0n, 0n]);
+      expect([
+        unknownSeal.issuerId,
+        unknownSeal.caFingerprint,
+        unknownSeal.fromBlock,
+        unknownSeal.untilBlock,
+      ]).to.deep.equal([ZERO32, ZERO32, 0n, 0n]);
       await expect(registry.getIssuer(UNKNOWN_ISSUER))
         .to.be.revertedWithCustomError(registry, "CertificateRegistryUnknownIssuer")
         .withArgs(UNKNOWN_ISSUER);
@@ -118,7 +132,9 @@ describe("Issuers", function () {
       const { registry, zjAuthority, admin, outsider, spare } = await loadFixture(issuersFixture);
       const attempt = (caller: typeof admin, province: string) =>
         expect(
-          registry.connect(caller).registerIssuer(province, NEW_ID, spare[0].address, "X", fingerprint("X"), [DIPLOMA]),
+          registry
+            .connect(caller)
+            .registerIssuer(province, NEW_ID, spare[0].address, "X", fingerprint("X"), CA.zj, [DIPLOMA]),
         )
           .to.be.revertedWithCustomError(registry, "CertificateRegistryNotProvinceAuthority")
           .withArgs(caller.address, province);
@@ -131,7 +147,9 @@ describe("Issuers", function () {
     it("refuses an unknown province", async function () {
       const { registry, zjAuthority, spare } = await loadFixture(issuersFixture);
       await expect(
-        registry.connect(zjAuthority).registerIssuer(SH, NEW_ID, spare[0].address, "X", fingerprint("X"), [DIPLOMA]),
+        registry
+          .connect(zjAuthority)
+          .registerIssuer(SH, NEW_ID, spare[0].address, "X", fingerprint("X"), CA.zj, [DIPLOMA]),
       )
         .to.be.revertedWithCustomError(registry, "CertificateRegistryUnknownProvince")
         .withArgs(SH);
@@ -140,16 +158,22 @@ describe("Issuers", function () {
     it("refuses a zero or duplicate issuer id", async function () {
       const { registry, zjAuthority, jsAuthority, spare } = await loadFixture(issuersFixture);
       await expect(
-        registry.connect(zjAuthority).registerIssuer(ZJ, ZERO32, spare[0].address, "X", fingerprint("X"), [DIPLOMA]),
+        registry
+          .connect(zjAuthority)
+          .registerIssuer(ZJ, ZERO32, spare[0].address, "X", fingerprint("X"), CA.zj, [DIPLOMA]),
       ).to.be.revertedWithCustomError(registry, "CertificateRegistryInvalidCode");
       await expect(
-        registry.connect(zjAuthority).registerIssuer(ZJ, ZJ_EDU, spare[0].address, "X", fingerprint("X"), [DIPLOMA]),
+        registry
+          .connect(zjAuthority)
+          .registerIssuer(ZJ, ZJ_EDU, spare[0].address, "X", fingerprint("X"), CA.zj, [DIPLOMA]),
       )
         .to.be.revertedWithCustomError(registry, "CertificateRegistryIssuerExists")
         .withArgs(ZJ_EDU);
       // Ids are global: another province cannot reuse one either.
       await expect(
-        registry.connect(jsAuthority).registerIssuer(JS, ZJ_EDU, spare[0].address, "X", fingerprint("X"), [DIPLOMA]),
+        registry
+          .connect(jsAuthority)
+          .registerIssuer(JS, ZJ_EDU, spare[0].address, "X", fingerprint("X"), CA.js, [DIPLOMA]),
       )
         .to.be.revertedWithCustomError(registry, "CertificateRegistryIssuerExists")
         .withArgs(ZJ_EDU);
@@ -158,22 +182,29 @@ describe("Issuers", function () {
     it("refuses a zero account or one already acting for an issuer", async function () {
       const { registry, zjAuthority, jsEdu } = await loadFixture(issuersFixture);
       await expect(
-        registry.connect(zjAuthority).registerIssuer(ZJ, NEW_ID, ZERO_ADDRESS, "X", fingerprint("X"), [DIPLOMA]),
+        registry.connect(zjAuthority).registerIssuer(ZJ, NEW_ID, ZERO_ADDRESS, "X", fingerprint("X"), CA.zj, [DIPLOMA]),
       )
         .to.be.revertedWithCustomError(registry, "CertificateRegistryInvalidAccount")
         .withArgs(ZERO_ADDRESS);
       await expect(
-        registry.connect(zjAuthority).registerIssuer(ZJ, NEW_ID, jsEdu.address, "X", fingerprint("X"), [DIPLOMA]),
+        registry
+          .connect(zjAuthority)
+          .registerIssuer(ZJ, NEW_ID, jsEdu.address, "X", fingerprint("X"), CA.zj, [DIPLOMA]),
       )
         .to.be.revertedWithCustomError(registry, "CertificateRegistryAccountInUse")
         .withArgs(jsEdu.address);
     });
 
-    it("refuses a zero seal fingerprint or one already on record", async function () {
+    it("refuses a zero seal or CA fingerprint, or a seal fingerprint already on record", async function () {
       const { registry, zjAuthority, fingerprints, spare } = await loadFixture(issuersFixture);
-      const register = (fp: string) =>
-        registry.connect(zjAuthority).registerIssuer(ZJ, NEW_ID, spare[0].address, "X", fp, [DIPLOMA]);
+      const register = (fp: string, ca: string = CA.zj) =>
+        registry.connect(zjAuthority).registerIssuer(ZJ, NEW_ID, spare[0].address, "X", fp, ca, [DIPLOMA]);
       await expect(register(ZERO32)).to.be.revertedWithCustomError(registry, "CertificateRegistryInvalidFingerprint");
+      await expect(register(fingerprint("fresh"), ZERO32)).to.be.revertedWithCustomError(
+        registry,
+        "CertificateRegistryInvalidFingerprint",
+      );
+      expect(await registry.issuerCount()).to.equal(3n);
       for (const fp of [fingerprints.zjEdu, fingerprints.jsEdu]) {
         await expect(register(fp))
           .to.be.revertedWithCustomError(registry, "CertificateRegistryFingerprintInUse")
@@ -186,7 +217,7 @@ describe("Issuers", function () {
       const account = spare[0].address;
       const fp = fingerprint("ZJ-HEALTH:1");
       const register = (types: string[]) =>
-        registry.connect(zjAuthority).registerIssuer(ZJ, NEW_ID, account, "X", fp, types);
+        registry.connect(zjAuthority).registerIssuer(ZJ, NEW_ID, account, "X", fp, CA.zj, types);
       await expect(register([DIPLOMA, ZERO16])).to.be.revertedWithCustomError(
         registry,
         "CertificateRegistryInvalidCertType",
@@ -284,20 +315,22 @@ describe("Issuers", function () {
         .withArgs(zjEdu.address);
       await expect(registry.connect(next).anchor(root("r"), 1, DIPLOMA))
         .to.emit(registry, "RootAnchored")
-        .withArgs(root("r"), ZJ_EDU, DIPLOMA, next.address, 1);
-      expect((await registry.getAnchor(root("r"))).issuerId).to.equal(ZJ_EDU);
+        .withArgs(ZJ_EDU, root("r"), DIPLOMA, next.address, 1);
+      expect((await registry.getAnchor(ZJ_EDU, root("r"))).leafCount).to.equal(1n);
     });
 
     it("frees the old account, which may then serve another issuer", async function () {
       const { registry, zjAuthority, zjEdu, spare } = await loadFixture(issuersFixture);
       await mined(registry.connect(zjAuthority).rotateIssuerAccount(ZJ_EDU, spare[0].address));
       await mined(
-        registry.connect(zjAuthority).registerIssuer(ZJ, NEW_ID, zjEdu.address, "Health", fingerprint("H"), [DEGREE]),
+        registry
+          .connect(zjAuthority)
+          .registerIssuer(ZJ, NEW_ID, zjEdu.address, "Health", fingerprint("H"), CA.zj, [DEGREE]),
       );
       expect(await registry.issuerOfAccount(zjEdu.address)).to.equal(NEW_ID);
       await expect(registry.connect(zjEdu).anchor(root("h"), 2, DEGREE))
         .to.emit(registry, "RootAnchored")
-        .withArgs(root("h"), NEW_ID, DEGREE, zjEdu.address, 2);
+        .withArgs(NEW_ID, root("h"), DEGREE, zjEdu.address, 2);
     });
 
     it("refuses the wrong authority, an account in use, the zero account and unknown issuers", async function () {
@@ -332,8 +365,8 @@ describe("Issuers", function () {
       await networkHelpers.mine(5);
 
       const second = fingerprint("ZJ-EDU:2");
-      const tx = registry.connect(zjAuthority).rotateSealCertificate(ZJ_EDU, second);
-      await expect(tx).to.emit(registry, "IssuerSealCertificateRotated").withArgs(ZJ_EDU, old, second);
+      const tx = registry.connect(zjAuthority).rotateSealCertificate(ZJ_EDU, second, CA.zj);
+      await expect(tx).to.emit(registry, "IssuerSealCertificateRotated").withArgs(ZJ_EDU, old, second, CA.zj);
       const rotatedAt = (await blockOf(await mined(tx))).number;
       expect(rotatedAt).to.be.greaterThan(fromBlock + 5n);
 
@@ -343,12 +376,18 @@ describe("Issuers", function () {
       expect([seal.issuerId, seal.fromBlock, seal.untilBlock]).to.deep.equal([ZJ_EDU, rotatedAt, 0n]);
       expect((await registry.getIssuer(ZJ_EDU)).sealCertFingerprint).to.equal(second);
 
-      // A second rotation closes the second period and leaves the first one alone.
+      // A second rotation, to a seal of a renewed province CA, closes the second period and
+      // leaves the first one alone; each seal keeps the CA that issued it.
       await networkHelpers.mine(2);
       const third = fingerprint("ZJ-EDU:3");
-      const rotatedAgainAt = (
-        await blockOf(await mined(registry.connect(zjAuthority).rotateSealCertificate(ZJ_EDU, third)))
-      ).number;
+      const renewedCa = caFingerprint("ZJ:2");
+      const rotation = registry.connect(zjAuthority).rotateSealCertificate(ZJ_EDU, third, renewedCa);
+      await expect(rotation)
+        .to.emit(registry, "IssuerSealCertificateRotated")
+        .withArgs(ZJ_EDU, second, third, renewedCa);
+      const rotatedAgainAt = (await blockOf(await mined(rotation))).number;
+      expect((await registry.sealCertificate(second)).caFingerprint).to.equal(CA.zj);
+      expect((await registry.sealCertificate(third)).caFingerprint).to.equal(renewedCa);
       seal = await registry.sealCertificate(old);
       expect([seal.fromBlock, seal.untilBlock]).to.deep.equal([fromBlock, rotatedAt]);
       seal = await registry.sealCertificate(second);
@@ -361,14 +400,18 @@ describe("Issuers", function () {
       const { registry, zjAuthority, fingerprints } = await loadFixture(issuersFixture);
       const zj = registry.connect(zjAuthority);
       const second = fingerprint("ZJ-EDU:2");
-      await mined(zj.rotateSealCertificate(ZJ_EDU, second));
+      await mined(zj.rotateSealCertificate(ZJ_EDU, second, CA.zj));
       // retired (own), current (own), another issuer's
       for (const fp of [fingerprints.zjEdu, second, fingerprints.jsEdu]) {
-        await expect(zj.rotateSealCertificate(ZJ_EDU, fp))
+        await expect(zj.rotateSealCertificate(ZJ_EDU, fp, CA.zj))
           .to.be.revertedWithCustomError(registry, "CertificateRegistryFingerprintInUse")
           .withArgs(fp);
       }
-      await expect(zj.rotateSealCertificate(ZJ_EDU, ZERO32)).to.be.revertedWithCustomError(
+      await expect(zj.rotateSealCertificate(ZJ_EDU, ZERO32, CA.zj)).to.be.revertedWithCustomError(
+        registry,
+        "CertificateRegistryInvalidFingerprint",
+      );
+      await expect(zj.rotateSealCertificate(ZJ_EDU, fingerprint("ZJ-EDU:3"), ZERO32)).to.be.revertedWithCustomError(
         registry,
         "CertificateRegistryInvalidFingerprint",
       );
@@ -380,11 +423,11 @@ describe("Issuers", function () {
     it("refuses the wrong authority and unknown issuers", async function () {
       const { registry, zjAuthority, jsAuthority, zjEdu } = await loadFixture(issuersFixture);
       for (const caller of [jsAuthority, zjEdu]) {
-        await expect(registry.connect(caller).rotateSealCertificate(ZJ_EDU, fingerprint("X")))
+        await expect(registry.connect(caller).rotateSealCertificate(ZJ_EDU, fingerprint("X"), CA.zj))
           .to.be.revertedWithCustomError(registry, "CertificateRegistryNotProvinceAuthority")
           .withArgs(caller.address, ZJ);
       }
-      await expect(registry.connect(zjAuthority).rotateSealCertificate(UNKNOWN_ISSUER, fingerprint("X")))
+      await expect(registry.connect(zjAuthority).rotateSealCertificate(UNKNOWN_ISSUER, fingerprint("X"), CA.zj))
         .to.be.revertedWithCustomError(registry, "CertificateRegistryUnknownIssuer")
         .withArgs(UNKNOWN_ISSUER);
     });
@@ -402,7 +445,7 @@ describe("Issuers", function () {
       expect(await registry.isAuthorised(ZJ_EDU, TRANSCRIPT)).to.equal(true);
       await expect(registry.connect(zjEdu).anchor(root("t"), 3, TRANSCRIPT))
         .to.emit(registry, "RootAnchored")
-        .withArgs(root("t"), ZJ_EDU, TRANSCRIPT, zjEdu.address, 3);
+        .withArgs(ZJ_EDU, root("t"), TRANSCRIPT, zjEdu.address, 3);
     });
 
     it("withdraws a type: IssuerCertTypeWithdrawn, and anchoring that type is refused", async function () {

@@ -80,6 +80,8 @@ export class MerkleTree {
 }
 
 export interface Batch {
+  /** The issuer whose certificates these are (bytes32), who anchors the root. */
+  issuerId: string;
   values: unknown[][];
   tree: MerkleTree;
   root: string;
@@ -106,5 +108,5 @@ export function makeBatch(issuerId: string, certType: string, size: number, labe
     ]);
   }
   const tree = new MerkleTree(values.map((v) => leafHash(v)));
-  return { values, tree, root: tree.root, leafCount: size };
+  return { issuerId, values, tree, root: tree.root, leafCount: size };
 }

@@ -45,7 +45,12 @@ def _refusals(chain: Chain) -> list[str]:
         _refusal(lambda: r.anchor(world.issuer, bytes(32), 1, "BUSINESS_LICENCE")),
         _refusal(
             lambda: r.revoke_certificate(
-                world.gd_issuer, tree.root, p.leaf, p.siblings, RevocationReason.UNSPECIFIED
+                world.gd_issuer,
+                "ZJ-AMR",
+                tree.root,
+                p.leaf,
+                p.siblings,
+                RevocationReason.UNSPECIFIED,
             )
         ),
         _refusal(
@@ -56,6 +61,7 @@ def _refusals(chain: Chain) -> list[str]:
                 account=world.outsider.address,
                 name="x",
                 seal_cert_fingerprint=os.urandom(32),
+                ca_fingerprint=world.gd_ca_fp,
                 cert_types=[],
             )
         ),
@@ -91,7 +97,7 @@ def test_anchor_prove_and_index_on_anvil(anvil: AnvilNode, tmp_path: Path) -> No
         start_block=world.deployed.block_number,
     )
     index.sync(world.registry)
-    assert index.anchor_of(tree.root) == world.registry.anchor_of(tree.root)
+    assert index.anchor_of("ZJ-AMR", tree.root) == world.registry.anchor_of("ZJ-AMR", tree.root)
 
 
 def test_node_down_is_unavailable_never_refused(tmp_path: Path) -> None:
@@ -106,14 +112,14 @@ def test_node_down_is_unavailable_never_refused(tmp_path: Path) -> None:
     finally:
         node.stop()
     with pytest.raises(NodeUnavailable):
-        world.registry.anchor_of(tree.root)
+        world.registry.anchor_of("ZJ-AMR", tree.root)
     with pytest.raises(NodeUnavailable):
         world.registry.anchor(world.issuer, os.urandom(32), 1, "BUSINESS_LICENCE")
     with pytest.raises(NodeUnavailable):
         index.sync(world.registry)
     assert not world.chain.is_reachable()
     # The index still answers, and says how old its data is.
-    assert index.anchor_of(tree.root) is not None
+    assert index.anchor_of("ZJ-AMR", tree.root) is not None
     assert index.freshness().block >= 0
 
 
@@ -130,7 +136,7 @@ def test_chain_state_survives_kill_9(tmp_path: Path) -> None:
     restarted = AnvilNode(state, port=port)
     restarted.start()
     try:
-        anchor = world.registry.anchor_of(tree.root)
+        anchor = world.registry.anchor_of("ZJ-AMR", tree.root)
         assert anchor is not None
         assert anchor.issuer_id == "ZJ-AMR"
         world.chain.forget_nonces()

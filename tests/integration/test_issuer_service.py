@@ -178,7 +178,7 @@ def _anchored_on_chain(network: Network) -> tuple[int, int]:
     index.sync(network.registry)
     with open_store(network.db_url)() as session:
         roots = session.scalars(select(Batch.root)).all()
-    anchors = [index.anchor_of(root) for root in roots]
+    anchors = [index.anchor_of(ZJ_MARKET, root) for root in roots]
     assert all(a is not None for a in anchors)
     return index.anchor_count(), sum(a.leaf_count for a in anchors if a is not None)
 
@@ -253,7 +253,7 @@ def test_100_certificates_through_the_api_reach_anchored_and_check_out(
             root, leaf = bytes.fromhex(proof["root"]), bytes.fromhex(proof["leaf"])
             siblings = [bytes.fromhex(s) for s in proof["siblings"]]
             assert verify_proof(root, leaf, siblings)
-            anchor = network.registry.anchor_of(root)
+            anchor = network.registry.anchor_of(ZJ_MARKET, root)
             assert anchor is not None
             assert anchor.issuer_id == ZJ_MARKET
         public = httpx.get(f"{server.url}/api/v1/proofs/{ZJ_MARKET}/{ids[0]}", timeout=10).json()
@@ -305,7 +305,7 @@ def test_tokens_are_scoped_to_their_department_and_types(network: Network) -> No
         proof = view["proof"]
         assert (
             network.registry.certificate_revocation(
-                bytes.fromhex(proof["root"]), bytes.fromhex(proof["leaf"])
+                ZJ_MARKET, bytes.fromhex(proof["root"]), bytes.fromhex(proof["leaf"])
             )
             is None
         )
@@ -485,7 +485,7 @@ def test_rotating_seal_and_account_keeps_earlier_certificates_valid(network: Net
     finally:
         server.stop()
     registry = network.registry
-    old_anchor = registry.anchor_of(bytes.fromhex(old_view["proof"]["root"]))
+    old_anchor = registry.anchor_of(ZJ_MARKET, bytes.fromhex(old_view["proof"]["root"]))
     assert old_anchor is not None
     assert old_anchor.issuer_id == ZJ_MARKET  # history untouched
     old_seal = registry.seal_certificate(old_fp)

@@ -43,7 +43,7 @@ def test_records_flow_to_anchored_with_verifiable_proofs(pipeline: Pipeline, wor
         siblings = [bytes.fromhex(s) for s in proof["siblings"]]
         assert verify_proof(root, leaf, siblings)
         assert world.registry.verify_inclusion(root, leaf, siblings)
-        anchor = world.registry.anchor_of(root)
+        anchor = world.registry.anchor_of("ZJ-AMR", root)
         assert anchor is not None
         assert anchor.issuer_id == "ZJ-AMR"
     pdf = pipeline.pdf("ZJ-AMR", results[0].certificate_id or "")
@@ -121,7 +121,7 @@ def test_revocation_and_the_audit_log(pipeline: Pipeline, world: World) -> None:
     assert view["status"] == "REVOKED"
     proof = view["proof"]
     revocation = world.registry.certificate_revocation(
-        bytes.fromhex(proof["root"]), bytes.fromhex(proof["leaf"])
+        "ZJ-AMR", bytes.fromhex(proof["root"]), bytes.fromhex(proof["leaf"])
     )
     assert revocation is not None
     assert revocation.reason is RevocationReason.SUPERSEDED

@@ -13,14 +13,29 @@ def _selector(signature: str) -> bytes:
     return keccak(signature.encode())[:4]
 
 
+ISSUER = b"ZJ-AMR".ljust(32, b"\0")
 ROOT = b"\xab" * 32
-DATA = _selector("CertificateRegistryRootAlreadyAnchored(bytes32)") + encode(["bytes32"], [ROOT])
+DATA = _selector("CertificateRegistryRootAlreadyAnchored(bytes32,bytes32)") + encode(
+    ["bytes32", "bytes32"], [ISSUER, ROOT]
+)
 
 
 def test_custom_error_decodes_with_argument_names() -> None:
     refusal = decode_revert(DATA)
     assert refusal.error == "CertificateRegistryRootAlreadyAnchored"
-    assert refusal.args_by_name == {"root": ROOT}
+    assert refusal.args_by_name == {"issuerId": ISSUER, "root": ROOT}
+
+
+def test_new_errors_decode_too() -> None:
+    fp = b"\x01" * 32
+    data = _selector("CertificateRegistryEffectiveTimeNotEarlier(bytes32,uint64,uint64)") + encode(
+        ["bytes32", "uint64", "uint64"], [fp, 1_800_000_000, 1_900_000_000]
+    )
+    refusal = decode_revert(data)
+    assert (refusal.error, refusal.args_by_name) == (
+        "CertificateRegistryEffectiveTimeNotEarlier",
+        {"fingerprint": fp, "recordedFrom": 1_800_000_000, "requestedFrom": 1_900_000_000},
+    )
 
 
 def test_builtin_error_and_panic() -> None:

@@ -29,10 +29,11 @@ NOW = datetime(2027, 3, 1, tzinfo=UTC)
 class FakeRegistry:
     issuers: dict[str, Issuer] = field(default_factory=dict)
     provinces: dict[str, Province] = field(default_factory=dict)
-    anchors: dict[bytes, Anchor] = field(default_factory=dict)
+    anchors: dict[tuple[str, bytes], Anchor] = field(default_factory=dict)
+    """By (issuer, root), as the registry keys them."""
     seals: dict[bytes, SealCertificate] = field(default_factory=dict)
-    root_revocations: dict[bytes, Revocation] = field(default_factory=dict)
-    leaf_revocations: dict[tuple[bytes, bytes], Revocation] = field(default_factory=dict)
+    root_revocations: dict[tuple[str, bytes], Revocation] = field(default_factory=dict)
+    leaf_revocations: dict[tuple[str, bytes, bytes], Revocation] = field(default_factory=dict)
     recognitions: set[tuple[str, str, str]] = field(default_factory=set)
     accounts: dict[str, frozenset[str]] = field(default_factory=dict)
     fresh: bool = True
@@ -71,21 +72,21 @@ class FakeRegistry:
         self._read()
         return self.accounts.get(issuer_id, frozenset())
 
-    def anchor_of(self, root: bytes, *, local_only: bool = False) -> Anchor | None:
+    def anchor_of(self, issuer_id: str, root: bytes, *, local_only: bool = False) -> Anchor | None:
         self._read()
-        return self.anchors.get(root)
+        return self.anchors.get((issuer_id, root))
 
     def seal_certificate(self, fingerprint: bytes) -> SealCertificate | None:
         self._read()
         return self.seals.get(fingerprint)
 
-    def root_revocation(self, root: bytes) -> Revocation | None:
+    def root_revocation(self, issuer_id: str, root: bytes) -> Revocation | None:
         self._read()
-        return self.root_revocations.get(root)
+        return self.root_revocations.get((issuer_id, root))
 
-    def certificate_revocation(self, root: bytes, leaf: bytes) -> Revocation | None:
+    def certificate_revocation(self, issuer_id: str, root: bytes, leaf: bytes) -> Revocation | None:
         self._read()
-        return self.leaf_revocations.get((root, leaf))
+        return self.leaf_revocations.get((issuer_id, root, leaf))
 
     def is_recognised(self, verifying: str, issuing: str, cert_type: str) -> bool:
         self._read()
@@ -182,7 +183,7 @@ def issued(*, cert_type: str = "BUSINESS_LICENCE", days: int = 365) -> Issued:
             )
         },
         provinces={"ZJ": Province("ZJ", "浙江省", "0x" + "11" * 20, 1)},
-        anchors={tree.root: Anchor(tree.root, ISSUER, cert_type, 4, 5, start)},
+        anchors={(ISSUER, tree.root): Anchor(tree.root, ISSUER, cert_type, 4, 5, start)},
         accounts={ISSUER: frozenset({account.address.lower()})},
     )
     proofs = FakeProofs({(ISSUER, mine.certificate_id): record})
@@ -191,6 +192,6 @@ def issued(*, cert_type: str = "BUSINESS_LICENCE", days: int = 365) -> Issued:
 
 def revoked_leaf(item: Issued) -> None:
     leaf = item.record.leaf().hash()
-    item.registry.leaf_revocations[(item.record.root, leaf)] = Revocation(
+    item.registry.leaf_revocations[(ISSUER, item.record.root, leaf)] = Revocation(
         RevocationReason.KEY_COMPROMISE, 9, NOW
     )

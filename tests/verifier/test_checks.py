@@ -124,11 +124,17 @@ def test_anchor_included_valid_and_every_way_it_is_not() -> None:
     )
     assert reason() is ReasonCode.PROOF_INVALID
     item.proofs.records[(ISSUER, item.record.certificate_id)] = item.record
-    # the root was anchored by another issuer, or not at all
-    anchor = item.registry.anchors[item.record.root]
-    item.registry.anchors[item.record.root] = replace(anchor, issuer_id="ZJ-OTHER")
+    # the root was anchored only by another issuer (a copy): that is not this issuer's anchor
+    anchor = item.registry.anchors.pop((ISSUER, item.record.root))
+    item.registry.anchors[("ZJ-OTHER", item.record.root)] = replace(anchor, issuer_id="ZJ-OTHER")
+    assert reason() is ReasonCode.NOT_ANCHORED
+    # anchored by this issuer, but for another type
+    item.registry.anchors[(ISSUER, item.record.root)] = replace(anchor, cert_type="DEGREE_CERT")
     assert reason() is ReasonCode.ANCHOR_MISMATCH
-    del item.registry.anchors[item.record.root]
+    # a copy beside the issuer's own anchor changes nothing
+    item.registry.anchors[(ISSUER, item.record.root)] = anchor
+    assert _check(registry.anchor_included(evidence, item.context())).status is Status.VALID
+    del item.registry.anchors[(ISSUER, item.record.root)]
     assert reason() is ReasonCode.NOT_ANCHORED
     # no proof at all: why not, in the registry's words
     item.proofs.records.clear()
@@ -165,7 +171,7 @@ def test_revocation_of_the_certificate_or_its_batch() -> None:
     one = status.not_revoked(evidence, item.context())
     assert (one.status, one.reason) == (Status.INVALID, ReasonCode.REVOKED)
     assert one.data["reason"] == "KEY_COMPROMISE"
-    item.registry.root_revocations[item.record.root] = Revocation(
+    item.registry.root_revocations[(ISSUER, item.record.root)] = Revocation(
         RevocationReason.ISSUED_IN_ERROR, 10, NOW
     )
     batch = status.not_revoked(evidence, item.context())

@@ -104,7 +104,7 @@ def anchor_included(evidence: Evidence, ctx: Context) -> Check | Found:
         return Check(INCLUDED, Status.INVALID, ReasonCode.NOT_ANCHORED, detail=mismatch)
     if not verify_proof(record.root, leaf_hash, record.siblings):
         return Check(INCLUDED, Status.INVALID, ReasonCode.PROOF_INVALID)
-    anchor = ctx.registry.anchor_of(record.root, local_only=ctx.local_only)
+    anchor = ctx.registry.anchor_of(subject.issuer_id, record.root, local_only=ctx.local_only)
     if anchor is None:
         return Check(
             INCLUDED,

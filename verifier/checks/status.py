@@ -14,10 +14,11 @@ __all__ = ["not_revoked", "within_validity"]
 
 def not_revoked(evidence: Evidence, ctx: Context) -> Check:
     name = CheckName.STATUS_NOT_REVOKED
-    record, leaf = evidence.record, evidence.leaf_hash
+    subject, record, leaf = evidence.subject, evidence.record, evidence.leaf_hash
+    assert subject is not None
     assert record is not None
     assert leaf is not None
-    batch = ctx.registry.root_revocation(record.root)
+    batch = ctx.registry.root_revocation(subject.issuer_id, record.root)
     if batch is not None:
         return Check(
             name,
@@ -25,7 +26,7 @@ def not_revoked(evidence: Evidence, ctx: Context) -> Check:
             ReasonCode.BATCH_REVOKED,
             data={"reason": batch.reason.name, "at": batch.timestamp.isoformat()},
         )
-    one = ctx.registry.certificate_revocation(record.root, leaf)
+    one = ctx.registry.certificate_revocation(subject.issuer_id, record.root, leaf)
     if one is not None:
         return Check(
             name,
