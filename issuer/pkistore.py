@@ -26,6 +26,7 @@ class PkiStore:
     def __init__(self, home: Path, password: str) -> None:
         self.base = home / "pki"
         self._password = password
+        self._signers: dict[str | None, Issued] = {}
 
     def __repr__(self) -> str:
         return f"PkiStore({str(self.base)!r})"
@@ -136,11 +137,14 @@ class PkiStore:
         return cert.serial_number
 
     def crl(self, province: str | None = None) -> bytes:
-        """The current CRL of a province CA, or of the root (``None``)."""
-        if province is None:
-            return build_crl(self.root(), read_revoked(self.base))
-        folder = self.base / "provinces" / province
-        return build_crl(self.province_ca(province), read_revoked(folder))
+        """The current CRL of a province CA, or of the root (``None``). The CA's key is
+        decrypted once per store; the list is read afresh every time."""
+        signer = self._signers.get(province)
+        if signer is None:
+            signer = self.root() if province is None else self.province_ca(province)
+            self._signers[province] = signer
+        folder = self.base if province is None else self.base / "provinces" / province
+        return build_crl(signer, read_revoked(folder))
 
     def export_roots(self, out: Path) -> Path:
         """Write the root certificate(s) as PEM for banks and PDF readers to install."""

@@ -21,7 +21,7 @@ from ledger.artifact import load_registry_artifact
 from ledger.chain import Chain
 from ledger.codes import RevocationReason
 from ledger.deployment import Deployment
-from ledger.errors import LedgerError, TransactionRejected
+from ledger.errors import KeystoreError, LedgerError, TransactionRejected
 from ledger.keys import DEFAULT_SCRYPT_N, KeyStore
 from ledger.registry import Registry
 
@@ -111,6 +111,16 @@ def department_key(issuer_id: str) -> str:
     return f"issuer-{issuer_id.lower()}"
 
 
+def crl_reason(reason: RevocationReason) -> str:
+    """The RFC 5280 reason closest to a registry revocation reason."""
+    return {
+        RevocationReason.KEY_COMPROMISE: "key-compromise",
+        RevocationReason.SUPERSEDED: "superseded",
+        RevocationReason.CESSATION_OF_OPERATION: "cessation-of-operation",
+        RevocationReason.PRIVILEGE_WITHDRAWN: "privilege-withdrawn",
+    }.get(reason, "unspecified")
+
+
 def crl_urls(timestamp_url: str, province: str) -> tuple[str, str]:
     """Where the province service that issues timestamps publishes the root's and the
     province CA's CRLs (``ecert serve tsa``)."""
@@ -194,6 +204,10 @@ class Site:
             effective_from,
             reason,
         )
+        with contextlib.suppress(KeystoreError):  # on this site's CRL too, if its PKI made it
+            self.pki.revoke_seal(
+                issuer_id, config.province, fingerprint, effective_from, crl_reason(reason)
+            )
         return fingerprint
 
     def distrust_ca(
@@ -213,6 +227,11 @@ class Site:
         self.registry().distrust_province_ca(
             self.keys.load("consortium-admin"), province, fingerprint, effective_from, reason
         )
+        if fingerprint == self.pki.province_ca_fingerprint(province):  # on the root's CRL too
+            compromised = reason is RevocationReason.KEY_COMPROMISE
+            self.pki.revoke_province_ca(
+                province, effective_from, "ca-compromise" if compromised else crl_reason(reason)
+            )
         return fingerprint
 
     def rotate_account(self, issuer_id: str) -> str:

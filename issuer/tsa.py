@@ -7,7 +7,6 @@ which B-LT seals embed."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from asn1crypto import tsp
@@ -30,7 +29,6 @@ REPLY_TYPE = "application/timestamp-reply"
 
 
 CRL_TYPE = "application/pkix-crl"
-_CRL_CACHE_S = 60.0
 
 
 def create_tsa_app(
@@ -64,17 +62,13 @@ def create_tsa_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    made: dict[str, tuple[float, bytes]] = {}
-
     @app.get("/crl/{name}.crl", response_class=Response)
     async def crl(name: str) -> Response:
+        """Made afresh on every request (signing one is cheap), so a revocation is published
+        at once."""
         if crls is None or name not in crl_names:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such CRL here")
-        cached = made.get(name)
-        if cached is None or time.monotonic() - cached[0] > _CRL_CACHE_S:
-            cached = (time.monotonic(), await run_in_threadpool(crls, name))
-            made[name] = cached
-        return Response(cached[1], media_type=CRL_TYPE)
+        return Response(await run_in_threadpool(crls, name), media_type=CRL_TYPE)
 
     @app.post("/", response_class=Response)
     async def stamp(request: Request) -> Response:

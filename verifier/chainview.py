@@ -24,7 +24,15 @@ from typing import Any
 from ledger.chain import Chain
 from ledger.errors import NodeUnavailable
 from ledger.index import Freshness, RegistryIndex
-from ledger.records import Anchor, Issuer, Province, Revocation, SealCertificate
+from ledger.records import (
+    Anchor,
+    CaDistrust,
+    Issuer,
+    Province,
+    Revocation,
+    SealCertificate,
+    SealRevocation,
+)
 from ledger.registry import Registry
 from verifier.bundles import BundleStore
 from verifier.errors import WouldBlock
@@ -168,6 +176,25 @@ class ChainView:
     def seal_certificate(self, fingerprint: bytes) -> SealCertificate | None:
         found: SealCertificate | None = self._remember(
             ("seal", fingerprint), lambda: self._reader().seal_certificate(fingerprint)
+        )
+        return found
+
+    def seal_certificate_at(self, issuer_id: str, block: int) -> SealCertificate | None:
+        found: SealCertificate | None = self._remember(
+            ("seal_at", issuer_id, block),
+            lambda: self._reader().seal_certificate_at(issuer_id, block),
+        )
+        return found
+
+    def seal_revocation(self, fingerprint: bytes) -> SealRevocation | None:
+        found: SealRevocation | None = self._remember(
+            ("seal_revocation", fingerprint), lambda: self._reader().seal_revocation(fingerprint)
+        )
+        return found
+
+    def ca_distrust(self, fingerprint: bytes) -> CaDistrust | None:
+        found: CaDistrust | None = self._remember(
+            ("ca_distrust", fingerprint), lambda: self._reader().ca_distrust(fingerprint)
         )
         return found
 

@@ -14,7 +14,15 @@ from typing import Protocol
 from asn1crypto import x509 as asn1_x509
 
 from ledger.proofrecord import ProofRecord
-from ledger.records import Anchor, Issuer, Province, Revocation, SealCertificate
+from ledger.records import (
+    Anchor,
+    CaDistrust,
+    Issuer,
+    Province,
+    Revocation,
+    SealCertificate,
+    SealRevocation,
+)
 from verifier.nonces import NonceState
 from verifier.views import FreshnessView
 
@@ -43,6 +51,12 @@ class RegistryView(Protocol):
     ) -> Anchor | None: ...
 
     def seal_certificate(self, fingerprint: bytes) -> SealCertificate | None: ...
+
+    def seal_certificate_at(self, issuer_id: str, block: int) -> SealCertificate | None: ...
+
+    def seal_revocation(self, fingerprint: bytes) -> SealRevocation | None: ...
+
+    def ca_distrust(self, fingerprint: bytes) -> CaDistrust | None: ...
 
     def root_revocation(self, issuer_id: str, root: bytes) -> Revocation | None: ...
 

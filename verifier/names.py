@@ -34,6 +34,7 @@ class CheckName(StrEnum):
     ANCHOR_ISSUER = "anchor.issuer"
     ANCHOR_INCLUDED = "anchor.included"
     SEAL_REGISTERED = "seal.registered"
+    SEAL_STATUS = "seal.status"
     STATUS_NOT_REVOKED = "status.not_revoked"
     STATUS_VALIDITY = "status.validity"
     RECOGNITION = "recognition"
@@ -59,6 +60,7 @@ _LABELS: dict[CheckName, tuple[str, str]] = {
     CheckName.ANCHOR_ISSUER: ("发证机关已在联盟登记", "Issuer registered in the consortium"),
     CheckName.ANCHOR_INCLUDED: ("已在区块链登记", "Recorded on the ledger"),
     CheckName.SEAL_REGISTERED: ("印章已在链上登记", "Seal registered on the ledger"),
+    CheckName.SEAL_STATUS: ("印章证书及其 CA 当时未被吊销", "Seal and its CA not revoked then"),
     CheckName.STATUS_NOT_REVOKED: ("撤销状态", "Revocation status"),
     CheckName.STATUS_VALIDITY: ("在有效期内", "Within its validity period"),
     CheckName.RECOGNITION: ("本省认可该省签发的此类证照", "Recognised in this province"),

@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from ledger.catalogue import catalogue
-from verifier.names import label
+from verifier.names import CheckName, label
 from verifier.reasons import ReasonCode, message
 from verifier.result import Status, Verdict, VerificationReport
 from verifier.verdicts import mark, style
@@ -131,6 +131,21 @@ def _missing_agreement(data: Any, lang: str) -> str:
     return f"缺少的互认协议：{verifying} 认可 {issuing} 签发的{kind}。"
 
 
+def _judged_when(data: Any, lang: str) -> str:
+    """When the seal was judged, in words: the certificate's time of existence."""
+    when, block = str(data.get("existence_time") or "")[:10], data.get("block")
+    if not when:
+        return ""
+    kind = data.get("existence")
+    if lang == "en":
+        how = "timestamped" if kind == "timestamp" else "sealed and recorded"
+        at = f" (block {block})" if block is not None else ""
+        return f"{how} on {when}{at}; the seal certificate was valid then"
+    how = "盖章时间戳为" if kind == "timestamp" else "盖章并上链于"
+    at = f"（区块 {block}）" if block is not None else ""
+    return f"{how} {when}{at}，印章证书当时有效"
+
+
 def result_page(report: VerificationReport, lang: str = "zh", switch_href: str = "") -> str:
     lang = _lang(lang)
     t = _TEXT[lang]
@@ -173,6 +188,8 @@ def result_page(report: VerificationReport, lang: str = "zh", switch_href: str =
         text = message(check.reason, lang) if check.reason else ""
         if check.reason is ReasonCode.NOT_RECOGNISED and check.data.get("cert_type"):
             text += _missing_agreement(check.data, lang)
+        if check.name is CheckName.SEAL_TRUSTED and check.status is Status.VALID:
+            text = _judged_when(check.data, lang)
         if check.status is Status.SKIPPED:
             continue
         why = f"{'：' if lang == 'zh' else ': '}{escape(text)}" if text else ""

@@ -3,7 +3,16 @@ kind always carries exactly these names (``Plan.names``), whatever happened."""
 
 from __future__ import annotations
 
-from verifier.checks import document, presentation, qr, recognition, registry, seal, status
+from verifier.checks import (
+    document,
+    presentation,
+    qr,
+    recognition,
+    registry,
+    seal,
+    sealstatus,
+    status,
+)
 from verifier.names import CheckName as N
 from verifier.runner import Plan, Step
 from verifier.views import InputKind
@@ -12,17 +21,25 @@ __all__ = ["PLANS", "plan_for"]
 
 
 def _registry(after: N | None, *, document_seal: bool = False) -> tuple[Step, ...]:
-    """The registry checks, once ``after`` (what made the subject known) has passed."""
+    """The registry checks, once ``after`` (what made the subject known) has passed. With a
+    document, ``seal.status`` is left for after the seal checks (it needs the time of
+    existence they find)."""
     entry = (after,) if after else ()
     seal_needs = (N.ANCHOR_INCLUDED, N.SEAL_PRESENT) if document_seal else (N.ANCHOR_INCLUDED,)
+    standing = () if document_seal else (_standing(),)
     return (
         Step(N.ANCHOR_ISSUER, registry.anchor_issuer, entry),
         Step(N.ANCHOR_INCLUDED, registry.anchor_included, (N.ANCHOR_ISSUER,)),
         Step(N.SEAL_REGISTERED, registry.seal_registered, seal_needs),
+        *standing,
         Step(N.STATUS_NOT_REVOKED, status.not_revoked, (N.ANCHOR_INCLUDED,)),
         Step(N.STATUS_VALIDITY, status.within_validity, (N.ANCHOR_INCLUDED,)),
         Step(N.RECOGNITION, recognition.recognised_here, (N.ANCHOR_INCLUDED,)),
     )
+
+
+def _standing(*needs: N) -> Step:
+    return Step(N.SEAL_STATUS, sealstatus.seal_standing, (N.ANCHOR_INCLUDED, *needs))
 
 
 PDF = Plan(
@@ -40,6 +57,7 @@ PDF = Plan(
         Step(N.SEAL_TRUSTED, seal.seal_trusted, (N.SEAL_INTACT,)),
         Step(N.SEAL_KEY_USAGE, seal.seal_key_usage, (N.SEAL_PRESENT,)),
         Step(N.SEAL_TIMESTAMP, seal.seal_timestamp, (N.SEAL_INTACT,)),
+        _standing(N.SEAL_PRESENT),
     ),
     order=(
         N.DOCUMENT_FORMAT,
@@ -55,6 +73,7 @@ PDF = Plan(
         N.ANCHOR_ISSUER,
         N.ANCHOR_INCLUDED,
         N.SEAL_REGISTERED,
+        N.SEAL_STATUS,
         N.STATUS_NOT_REVOKED,
         N.STATUS_VALIDITY,
         N.RECOGNITION,

@@ -16,13 +16,26 @@ from ledger.leaf import CertificateLeaf
 from ledger.merkle import MerkleTree
 from ledger.proofrecord import ProofRecord
 from ledger.qrpayload import QrPayload
-from ledger.records import Anchor, Issuer, IssuerStatus, Province, Revocation, SealCertificate
+from ledger.records import (
+    Anchor,
+    CaDistrust,
+    Issuer,
+    IssuerStatus,
+    Province,
+    Revocation,
+    SealCertificate,
+    SealRevocation,
+)
 from verifier.context import Context
 from verifier.nonces import NonceBook
 from verifier.views import DataSource, FreshnessView
 
 ISSUER = "ZJ-AMR"
 NOW = datetime(2027, 3, 1, tzinfo=UTC)
+SEAL = b"\1" * 32
+"""The issuer's seal certificate fingerprint (registered at block 2)."""
+SEAL_CA = b"\2" * 32
+"""The fingerprint of the province CA that issued it."""
 
 
 @dataclass
@@ -35,6 +48,8 @@ class FakeRegistry:
     root_revocations: dict[tuple[str, bytes], Revocation] = field(default_factory=dict)
     leaf_revocations: dict[tuple[str, bytes, bytes], Revocation] = field(default_factory=dict)
     recognitions: set[tuple[str, str, str]] = field(default_factory=set)
+    seal_revocations: dict[bytes, SealRevocation] = field(default_factory=dict)
+    ca_distrusts: dict[bytes, CaDistrust] = field(default_factory=dict)
     accounts: dict[str, frozenset[str]] = field(default_factory=dict)
     fresh: bool = True
     disagreement: str | None = None
@@ -79,6 +94,21 @@ class FakeRegistry:
     def seal_certificate(self, fingerprint: bytes) -> SealCertificate | None:
         self._read()
         return self.seals.get(fingerprint)
+
+    def seal_certificate_at(self, issuer_id: str, block: int) -> SealCertificate | None:
+        self._read()
+        return next(
+            (s for s in self.seals.values() if s.issuer_id == issuer_id and s.current_at(block)),
+            None,
+        )
+
+    def seal_revocation(self, fingerprint: bytes) -> SealRevocation | None:
+        self._read()
+        return self.seal_revocations.get(fingerprint)
+
+    def ca_distrust(self, fingerprint: bytes) -> CaDistrust | None:
+        self._read()
+        return self.ca_distrusts.get(fingerprint)
 
     def root_revocation(self, issuer_id: str, root: bytes) -> Revocation | None:
         self._read()
@@ -177,7 +207,7 @@ def issued(*, cert_type: str = "BUSINESS_LICENCE", days: int = 365) -> Issued:
                 "浙江省市场监督管理局",
                 account.address,
                 IssuerStatus.ACTIVE,
-                b"\1" * 32,
+                SEAL,
                 2,
                 (cert_type,),
             )
@@ -185,6 +215,7 @@ def issued(*, cert_type: str = "BUSINESS_LICENCE", days: int = 365) -> Issued:
         provinces={"ZJ": Province("ZJ", "浙江省", "0x" + "11" * 20, 1)},
         anchors={(ISSUER, tree.root): Anchor(tree.root, ISSUER, cert_type, 4, 5, start)},
         accounts={ISSUER: frozenset({account.address.lower()})},
+        seals={SEAL: SealCertificate(SEAL, ISSUER, SEAL_CA, 2, None)},
     )
     proofs = FakeProofs({(ISSUER, mine.certificate_id): record})
     return Issued(registry, proofs, account, record, qr)

@@ -296,3 +296,42 @@ def test_a_plan_refuses_a_prerequisite_that_comes_later() -> None:
                 Step(CheckName.ANCHOR_INCLUDED, registry.anchor_included),
             ),
         )
+
+
+def test_a_seal_revoked_from_a_time_invalidates_what_came_later_only() -> None:
+    from ledger.records import CaDistrust, SealRevocation  # noqa: PLC0415
+    from tests.verifier.fake import SEAL, SEAL_CA  # noqa: PLC0415
+    from verifier.checks import sealstatus  # noqa: PLC0415
+
+    item = issued()
+    evidence = _anchored(item)
+    anchored_at = item.registry.anchors[(ISSUER, item.record.root)].timestamp
+    assert sealstatus.seal_standing(evidence, item.context()).status is Status.VALID
+
+    def revoke(at: object) -> None:
+        item.registry.seal_revocations[SEAL] = SealRevocation(
+            SEAL,
+            ISSUER,
+            at,
+            RevocationReason.KEY_COMPROMISE,
+            9,
+            NOW,  # type: ignore[arg-type]
+        )
+
+    revoke(anchored_at + timedelta(seconds=1))  # compromised after: stays valid, says so
+    later = sealstatus.seal_standing(evidence, item.context())
+    assert later.status is Status.VALID
+    assert later.data["seal_revoked_from"]
+    revoke(anchored_at)  # at or before its time of existence: invalid
+    check = sealstatus.seal_standing(evidence, item.context())
+    assert (check.status, check.reason) == (Status.INVALID, ReasonCode.SEAL_REVOKED)
+
+    item.registry.seal_revocations.clear()
+    item.registry.ca_distrusts[SEAL_CA] = CaDistrust(
+        SEAL_CA, "ZJ", anchored_at - timedelta(days=1), RevocationReason.KEY_COMPROMISE, 9, NOW
+    )
+    distrusted = sealstatus.seal_standing(evidence, item.context())
+    assert (distrusted.status, distrusted.reason) == (Status.INVALID, ReasonCode.CA_DISTRUSTED)
+    report = run(plans.QR, Evidence(qr_texts=(item.qr.encode(),)), item.context())
+    assert report.verdict is Verdict.INVALID
+    assert {c.reason for c in report.failures()} == {ReasonCode.CA_DISTRUSTED}

@@ -19,24 +19,28 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from issuer.pipeline import Pipeline, Submission
 from issuer.samples import department_id, sample_record
-from issuer.site import DepartmentConfig, ProvinceConfig, Site, bootstrap_network
+from issuer.site import DepartmentConfig, ProvinceConfig, Site, bootstrap_network, bundle_secret
 from issuer.store import open_store
+from ledger.bundle import TrustBundle, aggregate_signatures, sign_bundle
 from ledger.chain import Chain
 from ledger.node import AnvilNode, free_port
 from tests.conftest import TEST_ONLY_SCRYPT_N
 from tests.integration.servers import ServiceProcess
 from tests.verifier.forge import incremental_update
 from verifier.config import VerifierConfig, build_verifier
+from verifier.pages import result_page
 from verifier.result import Verdict
 
 pytestmark = pytest.mark.anvil
@@ -144,6 +148,14 @@ def test_b_lt_seal_carries_its_validation_data(life: Life, tmp_path: Path) -> No
     stamp = report.check("seal.timestamp")
     assert stamp is not None
     assert stamp.data["time"]
+    # The page says when the seal was judged: the earlier of its timestamp and the anchor (in
+    # this test they fall within the same second), for a B-B seal the anchor's block.
+    stamped = result_page(report, "zh")
+    assert "盖章时间戳为" in stamped or "盖章并上链于" in stamped
+    plain = build_verifier(VerifierConfig.load(life.config), life.config, region="ZJ")
+    page = result_page(plain.verify_pdf(life.pdf("B-B")), "zh")
+    assert "盖章并上链于" in page
+    assert "印章证书当时有效" in page
 
 
 _VERIFY_ALL = textwrap.dedent(
@@ -230,3 +242,110 @@ def test_extended_to_b_lta_still_verifies_and_nothing_else_may_follow(
     forged = verifier.verify_pdf(incremental_update(data, "annotation"))
     assert forged.verdict is Verdict.INVALID
     assert "SEAL_MODIFIED" in {c.reason.value for c in forged.failures() if c.reason}
+
+
+def _cli(life: Life, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        capture_output=True, text=True, check=False, timeout=120,
+        env={"ECERT_HOME": str(life.home), "ECERT_KEY_PASSWORD": PASSWORD, "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+
+
+def _issue(life: Life, level: str, reference: str) -> str:
+    issuer_id = life.issuers[level]
+    until = (datetime.now(UTC) + timedelta(days=365)).date()
+    record = sample_record("BUSINESS_LICENCE", random.Random(reference))
+    (result,) = life.pipeline.submit(
+        issuer_id, [Submission(reference, "BUSINESS_LICENCE", record, until)]
+    )
+    number = result.certificate_id or ""
+    life.pipeline.seal_pending()
+    life.pipeline.close_batches(force=True)
+    life.pipeline.anchor_pending()
+    (life.home / "proofs" / issuer_id / f"{number}.json").write_text(
+        json.dumps(life.pipeline.public_proof(issuer_id, number))
+    )
+    return number
+
+
+def test_a_compromised_seal_or_ca_invalidates_only_what_was_anchored_after(
+    life: Life, tmp_path: Path
+) -> None:
+    """Last in this module: it revokes the B-B department's seal and distrusts the province
+    CA. Certificates anchored before the compromise time stay VALID, those after are INVALID,
+    from the PDF, the QR code and, offline, from a trust bundle alike."""
+    plain, stamped = life.issuers["B-B"], life.issuers["B-LT"]
+    before = life.numbers["B-B"]
+    compromised_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    time.sleep(1.2)
+    done = _cli(
+        life, "pki", "revoke-seal", "--issuer", plain, "--at", compromised_at.isoformat(),
+        "--reason", "key-compromise",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = _issue(life, "B-B", "sealed with a stolen key")
+    verifier = build_verifier(VerifierConfig.load(life.config), life.config, region="ZJ")
+
+    def answer(issuer_id: str, number: str) -> list[tuple[str, list[str]]]:
+        reports = [
+            verifier.verify_pdf(life.pipeline.pdf(issuer_id, number)),
+            verifier.verify_qr_text(str(life.pipeline.certificate(issuer_id, number)["qr"])),
+        ]
+        return [
+            (r.verdict.value, sorted({c.reason.value for c in r.failures() if c.reason}))
+            for r in reports
+        ]
+
+    assert answer(plain, before) == [("VALID", [])] * 2
+    assert answer(plain, after) == [("INVALID", ["SEAL_REVOKED"])] * 2
+    standing = verifier.verify_pdf(life.pdf("B-B")).check("seal.status")
+    assert standing is not None
+    assert standing.data["seal_revoked_from"] == compromised_at.isoformat()
+
+    # The province's CA is distrusted by the consortium: the other department too.
+    stamped_before = life.numbers["B-LT"]
+    distrusted_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    time.sleep(1.2)
+    done = _cli(
+        life, "pki", "distrust-ca", "--province", "ZJ", "--at", distrusted_at.isoformat(),
+        "--reason", "key-compromise",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    stamped_after = _issue(life, "B-LT", "sealed under a distrusted CA")
+    verifier.chain.refresh(force=True)
+    assert answer(stamped, stamped_before) == [("VALID", [])] * 2
+    assert answer(stamped, stamped_after) == [("INVALID", ["CA_DISTRUSTED"])] * 2
+    # The province's CRLs say so too (served by its timestamp service).
+    from cryptography import x509  # noqa: PLC0415
+
+    province_crl = x509.load_der_x509_crl(httpx.get(f"{life.tsa.url}/crl/ZJ.crl").content)
+    root_crl = x509.load_der_x509_crl(httpx.get(f"{life.tsa.url}/crl/root.crl").content)
+    assert len(list(province_crl)) == 1
+    assert len(list(root_crl)) == 1
+
+    # Offline, from a trust bundle the provinces signed after the compromise.
+    site = Site(life.home, PASSWORD)
+    index = verifier.chain.index
+    chain_id = index.chain_id()
+    assert chain_id is not None
+    bundle = TrustBundle.from_index(index, chain_id)
+    signed = aggregate_signatures(
+        bundle, [sign_bundle(bundle, "ZJ", bundle_secret(site.keys, "ZJ"))]
+    )
+    signed.save(tmp_path / "bundle.json")
+    county = replace(
+        VerifierConfig.load(life.config),
+        index_dir=str(tmp_path / "county"),
+        trust_bundles=[str(tmp_path / "bundle.json")],
+    )
+    build_verifier(county, life.config, region="ZJ")  # learnt the province keys once, online
+    offline_config = replace(county, rpc_url="http://127.0.0.1:9", max_stale_seconds=0.0)
+    offline = build_verifier(offline_config, life.config, region="ZJ")
+    assert offline.chain.bundles is not None
+    assert offline.chain.bundles.bundle is not None, offline.chain.bundles.problems
+    assert offline.chain.offline
+    for number, expected in ((before, "VALID"), (after, "INVALID")):
+        report = offline.verify_pdf(life.pipeline.pdf(plain, number))
+        assert report.verdict.value == expected, [c.to_json("en") for c in report.failures()]
+        assert report.freshness.offline
