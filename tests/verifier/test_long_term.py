@@ -173,6 +173,7 @@ _VERIFY_ALL = textwrap.dedent(
         )
         trusted = report.check("seal.trusted")
         out[label] = {
+            "offline": report.freshness.offline,
             "verdict": report.verdict.value,
             "reasons": sorted({c.reason.value for c in report.failures() if c.reason}),
             "judged_at": trusted.data.get("judged_at") if trusted else None,
@@ -349,3 +350,52 @@ def test_a_compromised_seal_or_ca_invalidates_only_what_was_anchored_after(
         report = offline.verify_pdf(life.pipeline.pdf(plain, number))
         assert report.verdict.value == expected, [c.to_json("en") for c in report.failures()]
         assert report.freshness.offline
+
+
+@pytest.mark.skipif(shutil.which("faketime") is None, reason="Debian's faketime (make installs it)")
+def test_a_five_year_old_licence_offline_with_the_root_and_a_bundle(
+    life: Life, tmp_path: Path
+) -> None:
+    """Five years on (the chain's clock moved forward too, so the provinces' latest bundle is
+    from then), a county office with no network, the national root and that bundle: the
+    licence sealed at issuance — its seal and TSA certificates long expired — is VALID from its
+    PDF and its QR code."""
+    five_years = 5 * 365 * 86_400
+    node_rpc = VerifierConfig.load(life.config).rpc_url
+    for method, params in (("evm_increaseTime", [five_years]), ("evm_mine", [])):
+        reply = httpx.post(
+            node_rpc, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+        )
+        assert "error" not in reply.json(), reply.text
+    county = replace(
+        VerifierConfig.load(life.config),
+        trust_roots=str(life.home / "roots.pem"),  # the national root, nothing else
+        proof_directories={"*": str(life.home / "proofs")},
+        index_dir=str(tmp_path / "county"),
+        trust_bundles=[str(tmp_path / "bundle.json")],
+    )
+    live = build_verifier(county, life.config, region="ZJ")
+    chain_id = live.chain.index.chain_id()
+    assert chain_id is not None
+    bundle = TrustBundle.from_index(live.chain.index, chain_id)
+    site = Site(life.home, PASSWORD)
+    signed = aggregate_signatures(
+        bundle, [sign_bundle(bundle, "ZJ", bundle_secret(site.keys, "ZJ"))]
+    )
+    signed.save(tmp_path / "bundle.json")
+    offline = replace(county, rpc_url="http://127.0.0.1:9", max_stale_seconds=0.0)
+    offline_path = tmp_path / "county.json"
+    offline.save(offline_path)
+    pdf = tmp_path / "licence.pdf"
+    pdf.write_bytes(life.pdf("B-LT"))
+    targets = [("pdf", "pdf", str(pdf)), ("qr", "qr", life.qr("B-LT"))]
+    done = subprocess.run(
+        ["faketime", "-f", "+1830d", sys.executable, "-c", _VERIFY_ALL, str(offline_path),
+         json.dumps(targets)],
+        capture_output=True, text=True, check=False, timeout=180,
+        env={"ECERT_HOME": str(life.home), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    answers = json.loads(done.stdout)
+    for answer in answers.values():
+        assert (answer["verdict"], answer["offline"]) == ("VALID", True), answers
