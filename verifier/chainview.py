@@ -37,9 +37,9 @@ from ledger.registry import Registry
 from verifier.bundles import BundleStore
 from verifier.errors import WouldBlock
 from verifier.quorum import cross_check
-from verifier.views import DataSource, FreshnessView
+from verifier.views import DataSource, FreshnessView, SyncHealth
 
-__all__ = ["ChainView", "SyncHealth"]
+__all__ = ["ChainView"]
 
 log = logging.getLogger("ecert.verifier.sync")
 
@@ -49,27 +49,6 @@ class _Source:
     kind: DataSource
     index: RegistryIndex
     fresh: Freshness
-
-
-@dataclass(frozen=True, slots=True)
-class SyncHealth:
-    """How the syncing of the index is going (for ``/healthz``, ``/metrics`` and logs)."""
-
-    last_success: datetime | None = None
-    last_attempt: datetime | None = None
-    consecutive_failures: int = 0
-    failures_total: int = 0
-    last_error: str | None = None
-    """Kind and short message of the latest failure (cleared by a success)."""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "last_success": self.last_success.isoformat() if self.last_success else None,
-            "last_attempt": self.last_attempt.isoformat() if self.last_attempt else None,
-            "consecutive_failures": self.consecutive_failures,
-            "failures_total": self.failures_total,
-            "last_error": self.last_error,
-        }
 
 
 _SNAPSHOT_S = 0.25

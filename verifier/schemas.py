@@ -8,11 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from verifier.chainview import SyncHealth
 from verifier.names import CheckName
 from verifier.reasons import ReasonCode
 from verifier.result import Status, Verdict
-from verifier.views import CertificateView, FreshnessView, InputKind
+from verifier.views import CertificateView, FreshnessView, InputKind, SyncHealth
 
 __all__ = ["CheckOut", "HealthOut", "NonceOut", "VerifyAnswer", "VerifyJson"]
 

@@ -5,6 +5,7 @@ OpenAPI schema documents field by field."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ __all__ = [
     "FreshnessView",
     "InputKind",
     "PresentationView",
+    "SyncHealth",
 ]
 
 
@@ -136,4 +138,25 @@ class FreshnessView:
             "source": self.source.value,
             "offline": self.offline,
             "disagreement": self.disagreement,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SyncHealth:
+    """How the syncing of the index is going (for ``/healthz``, ``/metrics`` and logs)."""
+
+    last_success: datetime | None = None
+    last_attempt: datetime | None = None
+    consecutive_failures: int = 0
+    failures_total: int = 0
+    last_error: str | None = None
+    """Kind and short message of the latest failure (cleared by a success)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "last_success": self.last_success.isoformat() if self.last_success else None,
+            "last_attempt": self.last_attempt.isoformat() if self.last_attempt else None,
+            "consecutive_failures": self.consecutive_failures,
+            "failures_total": self.failures_total,
+            "last_error": self.last_error,
         }
