@@ -108,7 +108,8 @@ def verify(
     config: ConfigOpt = None,
     lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
 ) -> None:
-    """Verify a certificate; exit 0 valid, 1 invalid, 2 could not confirm."""
+    """Verify a certificate; exit 0 valid, 1 invalid, 2 could not confirm, 3 genuine but not
+    recognised in this province."""
     verifier = _open(config, region)
     path = Path(target)
     if _is_file(path):

@@ -27,6 +27,17 @@ def field_views(cert_type: str | None, claims: Mapping[str, str]) -> tuple[Field
     )
 
 
+def _own_qr(evidence: Evidence) -> str | None:
+    """The certificate's QR payload, if the one read is this certificate's (a page may carry
+    another's)."""
+    qr, subject = evidence.qr, evidence.subject
+    if qr is None or subject is None or not qr.signature:
+        return None
+    if (qr.issuer_id, qr.certificate_id) != (subject.issuer_id, subject.certificate_id):
+        return None
+    return qr.encode()
+
+
 def describe(evidence: Evidence, ctx: Context) -> CertificateView:
     subject = evidence.subject
     if subject is None:
@@ -63,4 +74,5 @@ def describe(evidence: Evidence, ctx: Context) -> CertificateView:
         valid_until=subject.valid_until.isoformat() if subject.valid_until else None,
         fields=fields,
         presentation=shown,
+        qr=_own_qr(evidence),
     )

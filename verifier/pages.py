@@ -1,16 +1,22 @@
 """The pages people see: large type, plain Chinese first (English with ``?lang=en``), one clear
-colour for the answer — green genuine, red not valid, amber could not confirm."""
+colour for the answer — green genuine, amber genuine but not recognised here or could not
+confirm, red not valid — with the reason in the banner, and a print style for filing."""
 
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
-from ledger.catalogue import catalogue
-from verifier.names import CheckName, label
-from verifier.reasons import ReasonCode, message
+from verifier.names import label
 from verifier.result import Status, Verdict, VerificationReport
 from verifier.verdicts import mark, style
+from verifier.wording import (
+    data_age,
+    headline,
+    local_time,
+    problem_with_document,
+    reason_line,
+    region_name,
+)
 
 __all__ = ["result_page", "upload_page"]
 
@@ -21,18 +27,23 @@ _TEXT = {
         "file": "证照文件（PDF）或二维码照片",
         "qr": "二维码内容",
         "submit": "开始核验",
+        "busy": "正在上传并核验，请稍候……",
         "switch": "English",
         "certificate": "证照信息",
+        "doubtful": "以下内容来自一份未通过核验的文件，仅供参考，请勿采信。",
         "checks": "核验项目",
         "again": "核验另一份",
+        "report": "下载核验报告（PDF，加盖核验机关电子印章）",
+        "print": "打印本页",
         "type": "证照类型",
         "number": "证书编号",
         "issuer": "发证机关",
         "validity": "有效期",
         "forever": "长期",
-        "data": "链上数据截至区块",
-        "node_down": "（区块链节点暂不可达，使用本地数据）",
-        "offline": "离线核验：使用各省共同签署的信任包，数据截至区块",
+        "details": "技术细节",
+        "block": "链上数据截至区块",
+        "node_down": "区块链节点暂不可达，使用本地数据。",
+        "offline": "离线核验：使用各省共同签署的信任包，数据截至",
         "region": "核验地",
         "shown": "持证人本次只出示了以上信息，出示码剩余有效时间",
         "seconds": "秒",
@@ -43,18 +54,23 @@ _TEXT = {
         "file": "Certificate file (PDF) or QR photo",
         "qr": "QR text",
         "submit": "Verify",
+        "busy": "Uploading and verifying, please wait…",
         "switch": "中文",
         "certificate": "Certificate",
+        "doubtful": "What follows comes from a file that failed verification: do not rely on it.",
         "checks": "Checks",
         "again": "Verify another",
+        "report": "Download the verification report (PDF, sealed by this verifier)",
+        "print": "Print this page",
         "type": "Type",
         "number": "Number",
         "issuer": "Issuer",
         "validity": "Valid",
         "forever": "permanent",
-        "data": "Ledger data as of block",
-        "node_down": " (ledger node unreachable: local data)",
-        "offline": "Offline: answered from the provinces' signed trust bundle, data as of block",
+        "details": "Technical details",
+        "block": "Ledger data as of block",
+        "node_down": "The ledger node is unreachable: local data.",
+        "offline": "Offline: answered from the provinces' signed trust bundle, data as of",
         "region": "Verified in",
         "shown": "The holder chose to show only the fields above; this presentation expires in",
         "seconds": "s",
@@ -77,16 +93,32 @@ h2{font-size:24px;margin:24px 0 8px}
 table{width:100%;border-collapse:collapse;background:#fff}
 td,th{padding:10px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
 th{width:35%;font-weight:normal;color:#444}
+.doubtful td{color:#666;text-decoration:line-through}
 li{margin:6px 0}
-.ok{color:#17703a}.bad{color:#b3261e}.unk{color:#9a6700}.skip{color:#666}
+.ok{color:#17703a}.bad{color:#b3261e}.unk{color:#8a5a00}.skip{color:#666}
 form{background:#fff;padding:16px;border-radius:12px}
 label{display:block;margin:12px 0 4px}
 input[type=file],textarea{width:100%;font-size:18px;padding:8px}
 button{font-size:24px;padding:12px 28px;margin-top:16px;background:#1a4fa0;color:#fff;
 border:0;border-radius:10px}
 .small{font-size:16px;color:#555}
-.notice{background:#fff3cd;border-left:6px solid #9a6700;padding:12px;font-size:20px}
+.notice{background:#fff3cd;border-left:6px solid #8a5a00;padding:12px;font-size:20px}
+.actions a{display:inline-block;margin:8px 16px 8px 0}
+@media print{body{background:#fff;font-size:14px}.lang,.actions,form{display:none}
+.banner{border:3px solid #000;color:#000;background:#fff!important}main{max-width:none}}
 """
+)
+# Times are written in Beijing time; a reader elsewhere sees their own.
+_LOCAL_TIMES = (
+    "<script>document.querySelectorAll('time[datetime]').forEach(function(t){"
+    "var d=new Date(t.getAttribute('datetime'));if(!isNaN(d)&&"
+    "Intl.DateTimeFormat().resolvedOptions().timeZone!=='Asia/Shanghai'){"
+    "t.textContent=d.toLocaleString(document.documentElement.lang);}});</script>"
+)
+_UPLOAD_PROGRESS = (  # the form posts as usual; meanwhile people see that it is working
+    "<script>document.getElementById('upload').addEventListener('submit',function(){"
+    "document.getElementById('busy').hidden=false;"
+    "document.getElementById('progress').hidden=false;});</script>"
 )
 
 
@@ -94,7 +126,7 @@ def _lang(lang: str) -> str:
     return "en" if lang == "en" else "zh"
 
 
-def _page(lang: str, body: str, switch_href: str) -> str:
+def _page(lang: str, body: str, switch_href: str, script: str = "") -> str:
     t = _TEXT[lang]
     html_lang = "en" if lang == "en" else "zh-CN"
     return (
@@ -102,7 +134,7 @@ def _page(lang: str, body: str, switch_href: str) -> str:
         f'<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{escape(t['title'])}</title><style>{_STYLE}</style></head><body><main>"
         f'<a class="lang" href="{escape(switch_href)}">{escape(t["switch"])}</a>'
-        f"<h1>{escape(t['title'])}</h1>{body}</main></body></html>"
+        f"<h1>{escape(t['title'])}</h1>{body}</main>{script}</body></html>"
     )
 
 
@@ -111,39 +143,59 @@ def upload_page(lang: str = "zh") -> str:
     t = _TEXT[lang]
     body = (
         f"<p>{escape(t['intro'])}</p>"
-        f'<form method="post" action="/verify?lang={lang}" enctype="multipart/form-data">'
+        f'<form id="upload" method="post" action="/verify?lang={lang}" '
+        'enctype="multipart/form-data">'
         f'<label for="file">{escape(t["file"])}</label>'
         '<input id="file" name="file" type="file" accept="application/pdf,image/*">'
         f'<label for="qr_text">{escape(t["qr"])}</label>'
         '<textarea id="qr_text" name="qr_text" rows="3"></textarea>'
-        f'<button id="verify" type="submit">{escape(t["submit"])}</button></form>'
+        f'<button id="verify" type="submit">{escape(t["submit"])}</button>'
+        f'<p id="busy" role="status" hidden>{escape(t["busy"])}</p>'
+        f'<progress id="progress" hidden aria-label="{escape(t["busy"])}"></progress></form>'
     )
-    return _page(lang, body, f"/?lang={'zh' if lang == 'en' else 'en'}")
+    return _page(lang, body, f"/?lang={'zh' if lang == 'en' else 'en'}", _UPLOAD_PROGRESS)
 
 
-def _missing_agreement(data: Any, lang: str) -> str:
-    """Which agreement is missing, in words: verifying province, issuing province, type."""
-    spec = catalogue().get(str(data.get("cert_type")))
-    kind = (spec.name_en if lang == "en" else spec.name_zh) if spec else str(data["cert_type"])
-    verifying, issuing = data.get("verifying", ""), data.get("issuing", "")
-    if lang == "en":
-        return f" Missing agreement: {verifying} recognising {kind} issued in {issuing}."
-    return f"缺少的互认协议：{verifying} 认可 {issuing} 签发的{kind}。"
-
-
-def _judged_when(data: Any, lang: str) -> str:
-    """When the seal was judged, in words: the certificate's time of existence."""
-    when, block = str(data.get("existence_time") or "")[:10], data.get("block")
-    if not when:
+def _time(iso: str | None, lang: str) -> str:
+    if not iso:
         return ""
-    kind = data.get("existence")
-    if lang == "en":
-        how = "timestamped" if kind == "timestamp" else "sealed and recorded"
-        at = f" (block {block})" if block is not None else ""
-        return f"{how} on {when}{at}; the seal certificate was valid then"
-    how = "盖章时间戳为" if kind == "timestamp" else "盖章并上链于"
-    at = f"（区块 {block}）" if block is not None else ""
-    return f"{how} {when}{at}，印章证书当时有效"
+    return f'<time datetime="{escape(iso)}">{escape(local_time(iso, lang))}</time>'
+
+
+def _certificate(report: VerificationReport, lang: str) -> str:
+    t = _TEXT[lang]
+    cert = report.certificate
+    if not cert.known:
+        return ""
+    type_name = (cert.type_name_en if lang == "en" else cert.type_name_zh) or (cert.cert_type or "")
+    until = (cert.valid_until or "")[:10] or t["forever"]
+    rows = [
+        (t["type"], type_name),
+        (t["number"], cert.certificate_id or ""),
+        (t["issuer"], cert.issuer_name or cert.issuer_id or ""),
+        (t["validity"], f"{(cert.valid_from or '')[:10]} – {until}"),
+    ]
+    rows += [(f.label_en if lang == "en" else f.label_zh, f.value) for f in cert.fields]
+    doubtful = problem_with_document(report)
+    warning = f'<p id="doubtful" class="notice">{escape(t["doubtful"])}</p>' if doubtful else ""
+    table = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    css = ' class="doubtful"' if doubtful else ""
+    return f"<h2>{escape(t['certificate'])}</h2>{warning}<table{css}>{table}</table>"
+
+
+def _checks(report: VerificationReport, lang: str) -> str:
+    items = []
+    for check in report.checks:
+        if check.status is Status.SKIPPED:
+            continue
+        sign = mark(check.status)
+        text = reason_line(check, lang)
+        why = f"{'：' if lang == 'zh' else ': '}{escape(text)}" if text else ""
+        items.append(
+            f'<li class="{sign.css}" data-check="{escape(check.name.value)}">{sign.icon} '
+            f"{escape(label(check.name, lang))}{why}</li>"
+        )
+    return f"<h2>{escape(_TEXT[lang]['checks'])}</h2><ul>{''.join(items)}</ul>"
 
 
 def result_page(report: VerificationReport, lang: str = "zh", switch_href: str = "") -> str:
@@ -151,67 +203,47 @@ def result_page(report: VerificationReport, lang: str = "zh", switch_href: str =
     t = _TEXT[lang]
     verdict = report.verdict
     look = style(verdict)
+    fresh = report.freshness
     parts = [
         f'<div id="verdict" class="banner {verdict.value}" data-verdict="{verdict.value}">'
-        f"<b>{escape(look.word(lang))}</b>{escape(look.hint(lang))}</div>"
+        f"<b>{escape(look.icon)} {escape(look.word(lang))}</b>"
+        f'<span id="why">{escape(headline(report, lang))}</span></div>'
     ]
-    cert = report.certificate
-    if cert.known:
-        type_name = (cert.type_name_en if lang == "en" else cert.type_name_zh) or (
-            cert.cert_type or ""
-        )
-        until = (cert.valid_until or "")[:10] or t["forever"]
-        rows = [
-            (t["type"], type_name),
-            (t["number"], cert.certificate_id or ""),
-            (t["issuer"], cert.issuer_name or cert.issuer_id or ""),
-            (t["validity"], f"{(cert.valid_from or '')[:10]} – {until}"),
-        ]
-        for f in cert.fields:
-            rows.append((f.label_en if lang == "en" else f.label_zh, f.value))
+    if fresh.offline:  # said right under the answer, not in the fine print
         parts.append(
-            f"<h2>{escape(t['certificate'])}</h2><table>"
-            + "".join(
-                f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in rows
-            )
-            + "</table>"
+            f'<p id="offline" class="notice">{escape(t["offline"])} '
+            f"{_time(fresh.block_time, lang)}</p>"
         )
-    shown = cert.presentation
+    elif fresh.node == "down":
+        parts.append(f'<p class="notice">{escape(t["node_down"])}</p>')
+    parts.append(_certificate(report, lang))
+    shown = report.certificate.presentation
     if shown is not None:
         parts.append(
             f'<p id="presentation" class="small">{escape(t["shown"])} '
             f"{shown.seconds_left} {escape(t['seconds'])}</p>"
         )
-    items = []
-    for check in report.checks:
-        sign = mark(check.status)
-        text = message(check.reason, lang) if check.reason else ""
-        if check.reason is ReasonCode.NOT_RECOGNISED and check.data.get("cert_type"):
-            text += _missing_agreement(check.data, lang)
-        if check.name is CheckName.SEAL_TRUSTED and check.status is Status.VALID:
-            text = _judged_when(check.data, lang)
-        if check.status is Status.SKIPPED:
-            continue
-        why = f"{'：' if lang == 'zh' else ': '}{escape(text)}" if text else ""
-        items.append(
-            f'<li class="{sign.css}" data-check="{escape(check.name.value)}">{sign.icon} '
-            f"{escape(label(check.name, lang))}{why}</li>"
-        )
-    parts.append(f"<h2>{escape(t['checks'])}</h2><ul>{''.join(items)}</ul>")
-    fresh = report.freshness
-    node_note = t["node_down"] if fresh.node == "down" else ""
-    if fresh.offline:  # said right under the answer, not in the fine print
-        left, right = ("（", "）") if lang == "zh" else (" (", ")")
-        parts.insert(
-            1,
-            f'<p id="offline" class="notice">{escape(t["offline"])} '
-            f"{fresh.block}{left}{escape(fresh.block_time or '')}{right}</p>",
-        )
-        node_note = ""
-    parts.append(
-        f'<p class="small">{escape(t["region"])} {escape(report.region)} · '
-        f"{escape(t['data'])} {fresh.block} "
-        f"({escape(fresh.block_time or '')}){escape(node_note)}</p>"
+    parts.append(_checks(report, lang))
+    actions = [f'<a href="/?lang={lang}">{escape(t["again"])}</a>']
+    qr = report.certificate.qr
+    if qr:
+        actions.insert(0, f'<a id="report" href="/v/{escape(qr)}/report.pdf?lang={lang}">'
+                          f"{escape(t['report'])}</a>")  # fmt: skip
+    actions.append(
+        f'<button type="button" class="small" onclick="window.print()">{escape(t["print"])}'
+        "</button>"
     )
-    parts.append(f'<p><a href="/?lang={lang}">{escape(t["again"])}</a></p>')
-    return _page(lang, "".join(parts), switch_href or f"?lang={'zh' if lang == 'en' else 'en'}")
+    parts.append(f'<p class="actions">{"".join(actions)}</p>')
+    parts.append(
+        f'<p class="small">{escape(t["region"])} {escape(region_name(report, lang))} · '
+        f"{escape(data_age(fresh.age_seconds, lang))}</p>"
+        f'<details class="small"><summary>{escape(t["details"])}</summary>'
+        f"{escape(t['block'])} {fresh.block} · {escape(fresh.block_time or '')} UTC · "
+        f"{escape(fresh.source.value)}</details>"
+    )
+    return _page(
+        lang,
+        "".join(parts),
+        switch_href or f"?lang={'zh' if lang == 'en' else 'en'}",
+        _LOCAL_TIMES,
+    )

@@ -30,6 +30,10 @@ class Status(StrEnum):
 
 class Verdict(StrEnum):
     VALID = "VALID"
+    """Genuine, current, and recognised by this verifier's province."""
+    NOT_RECOGNISED = "NOT_RECOGNISED"
+    """Genuine and current — every check passed — but this province has no recognition
+    agreement for it (跨省互认): not a forgery, and not accepted here."""
     INVALID = "INVALID"
     INDETERMINATE = "INDETERMINATE"
 
@@ -63,14 +67,18 @@ class Check:
 
 
 def derive_verdict(checks: Sequence[Check]) -> Verdict:
-    """VALID only if every check that ran is VALID (and at least one ran); INVALID if any is
-    INVALID; otherwise INDETERMINATE."""
+    """INVALID if any check is INVALID (but for recognition alone); INDETERMINATE if any could
+    not be made; NOT_RECOGNISED if recognition alone failed; VALID if every check that ran is
+    VALID (and at least one ran)."""
     ran = [c for c in checks if c.status is not Status.SKIPPED]
-    if any(c.status is Status.INVALID for c in ran):
+    invalid = [c for c in ran if c.status is Status.INVALID]
+    if any(c.reason is not ReasonCode.NOT_RECOGNISED for c in invalid):
         return Verdict.INVALID
-    if ran and all(c.status is Status.VALID for c in ran):
-        return Verdict.VALID
-    return Verdict.INDETERMINATE
+    if not ran or any(c.status is Status.ERROR for c in ran):
+        return Verdict.INDETERMINATE
+    if invalid:
+        return Verdict.NOT_RECOGNISED
+    return Verdict.VALID
 
 
 @dataclass(frozen=True, slots=True)

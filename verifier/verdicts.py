@@ -43,6 +43,16 @@ _STYLES = {
         "green",
         "✔",
     ),
+    Verdict.NOT_RECOGNISED: VerdictStyle(
+        "真实有效，但本省未认可",
+        "Genuine, not recognised here",
+        "证照真实有效，但本省尚未与签发省份就此类证照达成互认，暂不能在本省使用。这不是伪造。",
+        "The certificate is genuine, but this province has no recognition agreement for it "
+        "with the issuing province yet. It is not a forgery.",
+        "#8a5a00",
+        "yellow",
+        "！",
+    ),
     Verdict.INVALID: VerdictStyle(
         "无效",
         "Not valid",
@@ -79,8 +89,14 @@ _MARKS = {
     Status.SKIPPED: StatusMark("skip", "–", "dim"),
 }
 
-EXIT_CODES = {Verdict.VALID: 0, Verdict.INVALID: 1, Verdict.INDETERMINATE: 2}
-"""``ecert verify``: 0 valid, 1 invalid, 2 could not confirm (or a usage error)."""
+EXIT_CODES = {
+    Verdict.VALID: 0,
+    Verdict.INVALID: 1,
+    Verdict.INDETERMINATE: 2,
+    Verdict.NOT_RECOGNISED: 3,
+}
+"""``ecert verify``: 0 valid, 1 invalid, 2 could not confirm (or a usage error), 3 genuine but
+not recognised in this province."""
 
 
 def style(verdict: Verdict) -> VerdictStyle:

@@ -76,6 +76,8 @@ class CertificateView:
     fields: tuple[FieldView, ...] = ()
     """The certificate's fields, from a PDF, or the fields a presentation shows."""
     presentation: PresentationView | None = None
+    qr: str | None = None
+    """The certificate's signed QR payload (to verify it again, e.g. from a report)."""
 
     @property
     def known(self) -> bool:
@@ -105,6 +107,7 @@ class CertificateView:
                 if self.presentation
                 else None
             ),
+            "qr": self.qr,
         }
 
 

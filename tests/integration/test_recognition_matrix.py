@@ -138,7 +138,7 @@ def _expected(verifying: str, issuing: str, agreements: set[tuple[str, str, str]
     return (
         "VALID"
         if verifying == issuing or (verifying, issuing, cert_type) in agreements
-        else ("INVALID")
+        else "NOT_RECOGNISED"  # genuine, told apart from a forgery
     )
 
 
@@ -149,7 +149,7 @@ def test_every_cell_follows_the_agreements_and_a_withdrawal_flips_its_cell(
         for issuing in PROVINCES:
             verdict, reasons = _cell(consortium, verifying, issuing)
             assert verdict == _expected(verifying, issuing, AGREEMENTS), (verifying, issuing)
-            if verdict == "INVALID":
+            if verdict == "NOT_RECOGNISED":
                 assert reasons == {"NOT_RECOGNISED"}, (verifying, issuing, reasons)
 
     withdrawn = subprocess.run(
@@ -164,7 +164,7 @@ def test_every_cell_follows_the_agreements_and_a_withdrawal_flips_its_cell(
     assert withdrawn.returncode == 0, withdrawn.stderr
     remaining = AGREEMENTS - {("GD", "ZJ", "BUSINESS_LICENCE")}
     deadline = time.monotonic() + 15
-    while _cell(consortium, "GD", "ZJ")[0] != "INVALID":  # verifiers sync every second
+    while _cell(consortium, "GD", "ZJ")[0] != "NOT_RECOGNISED":  # verifiers sync each second
         assert time.monotonic() < deadline, "GD's verifier never saw the withdrawal"
         time.sleep(0.2)
     for verifying in PROVINCES:
@@ -175,8 +175,8 @@ def test_every_cell_follows_the_agreements_and_a_withdrawal_flips_its_cell(
     # The page a GD clerk sees says which agreement is missing.
     payload = consortium.qr["ZJ"].rsplit("/v/", 1)[1]
     page = httpx.get(f"{consortium.verifiers['GD'].url}/v/{payload}", timeout=30).text
-    assert 'data-verdict="INVALID"' in page
-    assert "缺少的互认协议：GD 认可 ZJ 签发的营业执照" in page
+    assert 'data-verdict="NOT_RECOGNISED"' in page
+    assert "证照真实有效，但GD尚未认可ZJ签发的营业执照。这不是伪造。" in page  # names as registered
 
     shown = subprocess.run(
         [sys.executable, "-m", "cli.main", "network", "matrix", "--type", "BUSINESS_LICENCE"],

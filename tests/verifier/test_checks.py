@@ -194,7 +194,13 @@ def test_recognition_follows_the_agreements() -> None:
     assert recognition.recognised_here(evidence, item.context("ZJ")).status is Status.VALID
     gd = recognition.recognised_here(evidence, item.context("GD"))
     assert (gd.status, gd.reason) == (Status.INVALID, ReasonCode.NOT_RECOGNISED)
-    assert gd.data == {"verifying": "GD", "issuing": "ZJ", "cert_type": "BUSINESS_LICENCE"}
+    assert gd.data == {
+        "verifying": "GD",
+        "issuing": "ZJ",
+        "cert_type": "BUSINESS_LICENCE",
+        "verifying_name": "GD",  # not a province this registry knows
+        "issuing_name": "浙江省",
+    }
     item.registry.recognitions.add(("GD", "ZJ", "BUSINESS_LICENCE"))
     assert recognition.recognised_here(evidence, item.context("GD")).status is Status.VALID
 

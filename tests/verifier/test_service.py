@@ -150,6 +150,8 @@ def test_cli_verify_exit_codes(network: Network) -> None:
     assert bad.returncode == 1
     assert '"REVOKED"' in bad.stdout
     qr = network.pipeline.certificate(ZJ_MARKET, network.good)["qr"]
-    assert verify(qr, "--region", "GD").returncode == 1  # GD has no agreement
+    elsewhere = verify(qr, "--region", "GD")  # genuine, but GD has no agreement: exit 3
+    assert elsewhere.returncode == 3, elsewhere.stdout + elsewhere.stderr
+    assert "真实有效，但本省未认可" in elsewhere.stdout
     assert verify(f"{ZJ_MARKET}/{network.good}", "--region", "ZJ").returncode == 0
     assert verify("nonsense", "--region", "ZJ").returncode == 1

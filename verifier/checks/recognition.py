@@ -19,12 +19,20 @@ def recognised_here(evidence: Evidence, ctx: Context) -> Check:
     assert issuer is not None
     assert subject.cert_type is not None
     issuing, cert_type = issuer.province, subject.cert_type
+    here, there = ctx.registry.province(ctx.region), ctx.registry.province(issuing)
+    data = {
+        "verifying": ctx.region,
+        "issuing": issuing,
+        "cert_type": cert_type,
+        "verifying_name": here.name if here else ctx.region,
+        "issuing_name": there.name if there else issuing,
+    }
     if ctx.registry.is_recognised(ctx.region, issuing, cert_type):
-        return Check(name, Status.VALID, data={"verifying": ctx.region, "issuing": issuing})
+        return Check(name, Status.VALID, data=data)
     return Check(
         name,
         Status.INVALID,
         ReasonCode.NOT_RECOGNISED,
         detail=f"{ctx.region} has no agreement for {cert_type} from {issuing}",
-        data={"verifying": ctx.region, "issuing": issuing, "cert_type": cert_type},
+        data=data,
     )
