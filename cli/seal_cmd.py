@@ -3,6 +3,8 @@ B-LTA: validation data and a document timestamp from the province's service)."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -17,8 +19,9 @@ from cli.workspace import home
 from issuer.ltv import extend as extend_pdf
 from issuer.pkistore import PkiStore
 from issuer.seal import to_asn1
-from issuer.site import crl_urls
+from issuer.site import NetworkConfig, crl_urls
 from ledger.errors import LedgerError
+from ledger.keys import password_from_env
 
 app = typer.Typer(help="Sealed certificates: long-term evidence.", no_args_is_help=True)
 
@@ -76,3 +79,24 @@ def extend(
         f"{target}: validation data and a document timestamp added "
         f"({len(pdf):,} → {len(extended):,} bytes)"
     )
+
+
+def issue_verifier_seal(
+    province: Annotated[str, typer.Option(help="The province whose verifier seals reports.")],
+) -> None:
+    """Issue the e-seal a province's verifier seals its verification reports with, and print
+    the verifier.json entry that uses it (key encrypted with $ECERT_KEY_PASSWORD)."""
+    try:
+        pki = PkiStore(home(), password_from_env())
+        name = province
+        with contextlib.suppress(LedgerError):
+            name = NetworkConfig.load(home() / "network.json").province(province).name
+        cert, key, ca = pki.issue_verifier_seal(province, name)
+    except LedgerError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    entry = {
+        province: {"certificate": str(cert), "key": str(key), "chain": [str(ca)], "location": name}
+    }
+    console.print(f"verifier seal for {province}: {cert}")
+    console.print(f'add to verifier.json: "report_seals": {json.dumps(entry, ensure_ascii=False)}')

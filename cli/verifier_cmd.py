@@ -19,6 +19,7 @@ from ledger.errors import LedgerError
 from ledger.logs import configure_service
 from verifier.config import VerifierConfig, build_verifier
 from verifier.engine import Verifier
+from verifier.errors import ReportUnavailable
 from verifier.names import label
 from verifier.reasons import message
 from verifier.result import VerificationReport
@@ -107,6 +108,10 @@ def verify(
     region: RegionOpt = None,
     config: ConfigOpt = None,
     lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
+    report_path: Annotated[
+        Path | None,
+        typer.Option("--report", help="Also write the sealed verification report (PDF) here."),
+    ] = None,
 ) -> None:
     """Verify a certificate; exit 0 valid, 1 invalid, 2 could not confirm, 3 genuine but not
     recognised in this province."""
@@ -138,7 +143,22 @@ def verify(
         print(json.dumps(report.to_json(lang), ensure_ascii=False, indent=2))
     else:
         _render(report, lang)
+    if report_path is not None:
+        _write_report(verifier, report, report_path, lang)
     raise typer.Exit(EXIT_CODES[report.verdict])
+
+
+def _write_report(verifier: Verifier, report: VerificationReport, path: Path, lang: str) -> None:
+    qr = report.certificate.qr
+    base = verifier.public_url
+    url = f"{base.rstrip('/')}/v/{qr}" if qr and base else None
+    try:
+        pdf = verifier.report_pdf(report, lang=lang, verify_url=url)
+    except ReportUnavailable as exc:
+        err.print(f"[red]no report: {exc} (ecert pki issue-verifier-seal)[/]")
+        raise typer.Exit(2) from exc
+    path.write_bytes(pdf)
+    err.print(f"sealed verification report: {path}")
 
 
 def serve_verifier(

@@ -62,6 +62,24 @@ class PkiStore:
         save_issued(seal, folder, stem, self._password)
         return stem
 
+    def issue_verifier_seal(self, province: str, province_name: str) -> tuple[Path, Path, Path]:
+        """The e-seal a province's verification service seals its reports with (under the
+        province CA); returns the certificate, the (encrypted) key and the CA certificate."""
+        folder = self.base / "provinces" / province
+        if not (folder / "verifier-seal.cert.pem").exists():
+            seal = issue_seal(
+                self.province_ca(province),
+                department=f"{province_name}电子证照核验服务",
+                organization_id=f"{province}-VERIFIER",
+                province_name=province_name,
+            )
+            save_issued(seal, folder, "verifier-seal", self._password)
+        return (
+            folder / "verifier-seal.cert.pem",
+            folder / "verifier-seal.key.pem",
+            folder / "ca.cert.pem",
+        )
+
     # ------------------------------------------------------------------ read
 
     def root(self) -> Issued:

@@ -20,8 +20,8 @@ from reportlab.lib.units import cm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
-from issuer.fonts import register_cjk_font
 from ledger.catalogue import CertTypeSpec
+from ledger.fonts import register_cjk_font
 
 __all__ = [
     "ATTACHMENT_NAME",

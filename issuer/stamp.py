@@ -9,7 +9,7 @@ import math
 
 from PIL import Image, ImageDraw, ImageFont
 
-from issuer.fonts import cjk_font_path
+from ledger.fonts import cjk_font_path
 
 __all__ = ["STAMP_MM", "stamp_picture"]
 

@@ -8,6 +8,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
@@ -15,12 +16,14 @@ from asn1crypto import x509 as asn1_x509
 from ledger.chain import Chain
 from ledger.errors import LedgerError
 from ledger.index import RegistryIndex
+from ledger.keys import password_from_env
 from ledger.registry import Registry
 from verifier.bundles import BundleStore
 from verifier.chainview import ChainView
 from verifier.engine import Verifier
 from verifier.nonces import NonceBook
 from verifier.proofs import ProofDirectory
+from verifier.report import ReportSealer
 
 __all__ = ["VerifierConfig", "build_verifier", "load_trust_roots", "open_index"]
 
@@ -50,6 +53,12 @@ class VerifierConfig:
     """A bundle needs signatures from more than this share of all provinces."""
     bundle_max_age_days: float = 30.0
     """An older bundle is not answered from (offline answers become INDETERMINATE)."""
+    public_urls: dict[str, str] = field(default_factory=dict)
+    """Province → the address its verifier's pages are served at (QR codes on reports)."""
+    report_seals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Province → the e-seal its verification reports are sealed with: ``{"certificate":
+    "….cert.pem", "key": "….key.pem" (encrypted; ``$ECERT_KEY_PASSWORD``), "chain":
+    ["ca.cert.pem"], "location": "广东省"}`` (``ecert pki issue-verifier-seal`` makes one)."""
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -137,4 +146,32 @@ def build_verifier(
         for k, v in config.proof_directories.items()
     }
     nonces = NonceBook(index_dir / "verifier-nonces.sqlite")
-    return Verifier(region, chain, ProofDirectory(directories), roots, nonces)
+    return Verifier(
+        region,
+        chain,
+        ProofDirectory(directories),
+        roots,
+        nonces,
+        report_sealer=_report_sealer(config.report_seals.get(region), base),
+        public_url=config.public_urls.get(region),
+    )
+
+
+def _report_sealer(spec: dict[str, Any] | None, base: Path) -> ReportSealer | None:
+    if not spec:
+        return None
+
+    def path(value: object) -> Path:
+        found = Path(str(value))
+        return found if found.is_absolute() else base / found
+
+    try:
+        return ReportSealer(
+            path(spec["certificate"]),
+            path(spec["key"]),
+            [path(p) for p in spec.get("chain", [])],
+            password_from_env,
+            str(spec.get("location", "")),
+        )
+    except (KeyError, TypeError) as exc:
+        raise LedgerError(f"report_seals entry is malformed: {exc}") from exc

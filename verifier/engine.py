@@ -15,9 +15,11 @@ from verifier import plans
 from verifier.chainview import ChainView
 from verifier.context import Context
 from verifier.document import read_image_qr
+from verifier.errors import ReportUnavailable
 from verifier.evidence import Evidence, Subject
 from verifier.nonces import NonceBook
 from verifier.proofs import ProofDirectory
+from verifier.report import ReportSealer, render_report
 from verifier.result import VerificationReport
 from verifier.runner import Plan, run
 
@@ -36,12 +38,19 @@ class Verifier:
         proofs: ProofDirectory,
         trust_roots: Sequence[asn1_x509.Certificate],
         nonces: NonceBook | None = None,
+        *,
+        report_sealer: ReportSealer | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.region = region
         self.chain = chain
         self.proofs = proofs
         self.trust_roots = tuple(trust_roots)
         self.nonces = nonces or NonceBook()
+        self.report_sealer = report_sealer
+        """Seals verification reports with this province's e-seal (``None``: none made)."""
+        self.public_url = public_url
+        """Where this verifier's pages are served (for QR codes on reports made offline)."""
 
     def _run(
         self, plan: Plan, evidence: Evidence, now: datetime | None, local_only: bool = False
@@ -86,6 +95,15 @@ class Verifier:
         proof directory is asked, so nobody learns where it was shown); its nonce is used
         once, last."""
         return self._run(plans.PRESENTATION, Evidence(presentation_text=text), now, local_only)
+
+    def report_pdf(
+        self, report: VerificationReport, *, lang: str = "zh", verify_url: str | None = None
+    ) -> bytes:
+        """The sealed verification report of ``report``; ``ReportUnavailable`` if this
+        verifier has no report seal."""
+        if self.report_sealer is None:
+            raise ReportUnavailable("this verifier has no e-seal to seal reports with")
+        return self.report_sealer.seal(render_report(report, lang=lang, verify_url=verify_url))
 
     def verify_id(
         self, issuer_id: str, certificate_id: str, *, now: datetime | None = None

@@ -24,7 +24,16 @@ from verifier.result import VerificationReport
 from verifier.schemas import HealthOut, NonceOut, VerifyAnswer, VerifyJson
 from verifier.sync import IndexSyncer
 
-__all__ = ["VERIFY_TIMEOUT_S", "router"]
+__all__ = [
+    "REQUEST_BODY",
+    "VERIFY_TIMEOUT_S",
+    "Lang",
+    "MetricsDep",
+    "VerifierDep",
+    "qr_text_report",
+    "router",
+    "verify_request",
+]
 
 VERIFY_TIMEOUT_S = 20.0
 Lang = Annotated[str, Query(pattern="^(zh|en)$", description="zh (default) or en")]
@@ -63,7 +72,7 @@ async def _run(
     return report
 
 
-async def _qr(verifier: Verifier, metrics: Metrics, text: str) -> VerificationReport:
+async def qr_text_report(verifier: Verifier, metrics: Metrics, text: str) -> VerificationReport:
     """QR text: on the event loop when everything it needs is local (index, cached proofs; well
     under a millisecond, cheaper than a thread hop), else in a worker thread."""
     try:
@@ -87,7 +96,7 @@ async def _from_upload(
 
 router = APIRouter()
 
-_REQUEST_BODY: dict[str, Any] = {
+REQUEST_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
@@ -108,7 +117,7 @@ _REQUEST_BODY: dict[str, Any] = {
     "/api/v1/verify",
     tags=["verify"],
     operation_id="verify",
-    openapi_extra=_REQUEST_BODY,
+    openapi_extra=REQUEST_BODY,
     response_model=VerifyAnswer,
     responses={
         400: {"description": "Malformed request"},
@@ -121,8 +130,12 @@ _REQUEST_BODY: dict[str, Any] = {
 async def verify_api(request: Request, lang: Lang = "zh") -> Response:
     """Verify a certificate: multipart ``file`` (PDF or QR image), or JSON with ``qr_text``,
     ``presentation``, or ``issuer_id`` + ``certificate_id``. Returns the verdict (VALID /
-    INVALID / INDETERMINATE), every check with its status and stable reason code (always the
-    same check names for one input kind), and the certificate's fields."""
+    NOT_RECOGNISED / INVALID / INDETERMINATE), every check with its status and stable reason
+    code (always the same check names for one input kind), and the certificate's fields."""
+    return _answer(await verify_request(request), lang)
+
+
+async def verify_request(request: Request) -> VerificationReport:
     # The hot path: app state read directly (each FastAPI dependency costs ~30 µs a request).
     verifier: Verifier = request.app.state.verifier
     metrics: Metrics = request.app.state.metrics
@@ -135,28 +148,23 @@ async def verify_api(request: Request, lang: Lang = "zh") -> Response:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "send the file in field 'file'")
-        report = await _from_upload(verifier, metrics, upload)
-    elif content_type == "application/json":
+        return await _from_upload(verifier, metrics, upload)
+    if content_type == "application/json":
         try:
             body = VerifyJson.model_validate_json(await request.body())
         except ValueError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid JSON body") from exc
         if body.qr_text or body.presentation:
-            text = body.presentation or body.qr_text or ""
-            report = await _qr(verifier, metrics, text)
-        elif body.issuer_id and body.certificate_id:
+            return await qr_text_report(verifier, metrics, body.presentation or body.qr_text or "")
+        if body.issuer_id and body.certificate_id:
             issuer_id, number = body.issuer_id, body.certificate_id
-            report = await _run(metrics, "id", lambda: verifier.verify_id(issuer_id, number))
-        else:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                "give qr_text, or issuer_id and certificate_id",
-            )
-    else:
+            return await _run(metrics, "id", lambda: verifier.verify_id(issuer_id, number))
         raise HTTPException(
-            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send multipart/form-data or application/json"
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "give qr_text, or issuer_id and certificate_id"
         )
-    return _answer(report, lang)
+    raise HTTPException(
+        status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send multipart/form-data or application/json"
+    )
 
 
 @router.get("/v/{payload}", response_class=HTMLResponse, tags=["pages"], operation_id="verifyPage")
@@ -169,7 +177,7 @@ async def qr_page(
     """The page a certificate's QR code opens."""
     if len(payload) > 1000:
         raise HTTPException(status.HTTP_414_URI_TOO_LONG, "QR text too long")
-    report = await _qr(verifier, metrics, payload)
+    report = await qr_text_report(verifier, metrics, payload)
     switch = f"/v/{payload}?lang={'zh' if lang == 'en' else 'en'}"
     return HTMLResponse(result_page(report, lang, switch))
 
@@ -203,7 +211,7 @@ async def verify_form(
         report = await _from_upload(verifier, metrics, upload)
     elif isinstance(text, str) and text.strip():
         qr = text.strip()[:1000]
-        report = await _qr(verifier, metrics, qr)
+        report = await qr_text_report(verifier, metrics, qr)
     else:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "choose a file or paste the QR text")
     return HTMLResponse(result_page(report, lang, f"/?lang={'zh' if lang == 'en' else 'en'}"))

@@ -21,6 +21,7 @@ from verifier.config import VerifierConfig, build_verifier
 from verifier.engine import Verifier
 from verifier.metrics import Metrics
 from verifier.middleware import BodyLimit, Timing
+from verifier.reporting import router as report_router
 from verifier.routes import router
 from verifier.sync import IndexSyncer
 
@@ -59,6 +60,7 @@ def create_app(verifier: Verifier, *, sync_interval: float | None = 1.0) -> Fast
     app.state.metrics = metrics
     app.state.syncer = syncer
     app.include_router(router)
+    app.include_router(report_router)
 
     @app.exception_handler(ValueError)
     async def bad_value(_request: Request, exc: ValueError) -> JSONResponse:

@@ -1,4 +1,4 @@
-"""The font an OFD certificate embeds: the certificate's CJK font (``issuer.fonts``) cut down
+"""The font an OFD certificate embeds: the certificate's CJK font (``ledger.fonts``) cut down
 to the characters one certificate uses, as a TrueType file readers load from the package.
 
 fontTools' own subsetter takes about 250 ms per call on WenQuanYi's 30,000 glyphs, most of it
@@ -15,7 +15,7 @@ from functools import cache
 from fontTools.fontBuilder import FontBuilder
 from fontTools.ttLib import TTFont
 
-from issuer.fonts import cjk_font_path
+from ledger.fonts import cjk_font_path
 
 __all__ = ["EmbeddedFont", "embedded_font"]
 

@@ -15,8 +15,8 @@ from reportlab.lib.units import cm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph
 
-from issuer.fonts import register_cjk_font
 from issuer.render import GOLD, INK, QR_SIZE, CertificateDocument, _zh_date, qr_matrix
+from ledger.fonts import register_cjk_font
 
 __all__ = ["Frame", "PageLayout", "TextLine", "layout_page"]
 

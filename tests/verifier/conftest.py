@@ -128,12 +128,17 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
                 json.dumps(pipeline.public_proof(issuer_id, number))
             )
         site.pki.export_roots(home / "roots.pem")
+        seal, key, ca = site.pki.issue_verifier_seal("ZJ", "浙江省")
         VerifierConfig(
             rpc_url=node.rpc_url,
             registry_address=config.deployment.registry_address,
             deploy_block=config.deployment.deploy_block,
             trust_roots="roots.pem",
             proof_directories={"*": "proofs"},
+            report_seals={
+                "ZJ": {"certificate": str(seal), "key": str(key), "chain": [str(ca)]},
+            },
+            public_urls={"ZJ": "http://127.0.0.1:8800"},
         ).save(home / "verifier.json")
         yield Network(
             home,
@@ -157,7 +162,7 @@ def service(network: Network, tmp_path_factory: pytest.TempPathFactory) -> Itera
     server = ServiceProcess(
         "verifier",
         ["--region", "ZJ", "--config", str(network.config_path), "--workers", "2"],
-        {"ECERT_HOME": str(network.home)},
+        {"ECERT_HOME": str(network.home), "ECERT_KEY_PASSWORD": PASSWORD},
         log,
     )
     server.start()
