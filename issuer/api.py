@@ -29,6 +29,7 @@ from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 
 from issuer.apidocs import install_catalogue_openapi, submission_examples
+from issuer.console import LOGIN_PATH, console_token, install_console
 from issuer.limits import RequestGuard, RequestLimits
 from issuer.pipeline import Pipeline, PipelineError, Submission
 from issuer.tokens import Caller, authenticate
@@ -342,12 +343,22 @@ def create_app(
         lifespan=lifespan,
     )
     install_catalogue_openapi(app)
+    limits = limits or RequestLimits()
     app.state.pipeline = pipeline
     app.state.worker_health = health
+    app.state.max_body_bytes = limits.max_body_bytes
     app.include_router(router)
+    install_console(app)
 
     def may_send_body(token: str | None) -> bool:
         return token is not None and authenticate(pipeline.sessions, token) is not None
 
-    app.add_middleware(RequestGuard, limits=limits or RequestLimits(), authorise=may_send_body)
+    app.add_middleware(
+        RequestGuard,
+        limits=limits,
+        authorise=may_send_body,
+        token_of=console_token,  # the bearer header, or the console's session cookie
+        open_paths={LOGIN_PATH: 4096},  # the login form carries its token in the body
+        html_prefix="/console",
+    )
     return app
