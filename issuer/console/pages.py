@@ -77,6 +77,7 @@ h1{font-size:32px;margin:8px 0 16px}
 h2{font-size:26px;margin:28px 0 8px}
 .en{color:#444;font-size:.85em}
 header .en{color:#e6ecf5}
+button .en,.badge .en{color:inherit}
 label{display:block;margin:14px 0 4px;font-weight:bold}
 input,select,button{font-size:22px;font-family:inherit}
 input[type=text],input[type=password],input[type=search],select,input[type=file]{width:100%;
