@@ -40,7 +40,9 @@ img{width:100%;max-width:520px;image-rendering:pixelated;background:#fff}.small{
 _COUNTDOWN = """
 const timer = document.getElementById('left');
 const until = new Date(timer.dataset.until);
-document.getElementById('until').textContent = until.toLocaleTimeString('zh-CN', {hour12: false});
+for (const el of document.querySelectorAll('.until')) {
+  el.textContent = until.toLocaleTimeString('zh-CN', {hour12: false});
+}
 function tick() {
   const s = Math.max(0, Math.round((until - new Date()) / 1000));
   timer.textContent = s > 0
@@ -176,9 +178,9 @@ def create_wallet_app(
         local = shown.expires_at.astimezone()  # this is the holder's own device
         return _page(
             f'<img id="qr" alt="出示码，请让核验方扫描" src="data:image/png;base64,{image}">'
-            f'<p>请让核验方扫描此码。<span id="until">{local:%H:%M:%S}</span> 后失效。'
+            f'<p>请让核验方扫描此码。<span class="until">{local:%H:%M:%S}</span> 后失效。'
             f'<span lang="en" class="en"> Show it to the verifier; it stops working at '
-            f"{local:%H:%M} (your time).</span></p>"
+            f'<span class="until">{local:%H:%M:%S}</span> (your time).</span></p>'
             f'<p id="left" role="timer" data-until="{escape(shown.expires_at.isoformat())}">'
             f"{local:%H:%M:%S} 前有效</p>"
             '<label for="text">出示码文字（扫码不便时可复制给核验方）<span lang="en" class="en">'

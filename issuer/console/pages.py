@@ -3,6 +3,10 @@ first with English beside it (``lang="en"`` so screen readers switch voice), tim
 ``<time>`` elements shown in the reader's local time, no external assets. Every value that
 came from a person or a file is escaped."""
 
+# ruff: noqa: E501
+# The templates keep each element and its bilingual words on one line: split at 100 columns
+# they read worse than whole.
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -19,10 +23,10 @@ from ledger.codes import RevocationReason
 
 __all__ = [
     "REASON_WORDS",
-    "both",
     "STATUS_WORDS",
     "Frame",
     "audit_page",
+    "both",
     "certificate_page",
     "error_page",
     "list_page",
