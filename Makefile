@@ -27,7 +27,7 @@ STAMPS := .stamps
 APT_PACKAGES := fonts-wqy-microhei poppler-utils zbar-tools postgresql chromium faketime
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-setup: $(STAMPS)/apt $(STAMPS)/venv $(STAMPS)/hardhat
+setup: $(STAMPS)/apt $(STAMPS)/venv $(STAMPS)/hardhat $(STAMPS)/a11y
 
 $(STAMPS)/apt: Makefile
 	@mkdir -p $(STAMPS)
@@ -47,6 +47,12 @@ $(STAMPS)/venv: pyproject.toml
 $(STAMPS)/toolchain: hardhat/toolchain/package.json hardhat/toolchain/package-lock.json
 	@mkdir -p $(STAMPS)
 	cd hardhat/toolchain && npm ci $(NPM_FLAGS)
+	@touch $@
+
+# axe-core for the browser tests' accessibility checks: injected into pages from node_modules.
+$(STAMPS)/a11y: tests/a11y/package.json tests/a11y/package-lock.json
+	@mkdir -p $(STAMPS)
+	cd tests/a11y && npm ci $(NPM_FLAGS)
 	@touch $@
 
 $(STAMPS)/hardhat: hardhat/package.json hardhat/package-lock.json $(STAMPS)/toolchain

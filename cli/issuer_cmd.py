@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import json
+import re
 import time
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +29,8 @@ from issuer.pkistore import PkiStore
 from issuer.records_io import RecordFileError, read_records
 from issuer.sealing import SealingPool
 from issuer.sm2store import Sm2PkiStore
-from issuer.tokens import create_token
+from issuer.store import utcnow
+from issuer.tokens import create_token, list_tokens, revoke_token
 from issuer.tsa import create_tsa_app
 from ledger.codes import RevocationReason
 from ledger.errors import LedgerError, NodeUnavailable
@@ -47,6 +50,13 @@ serve_app = typer.Typer(help="Run a service on 127.0.0.1.")
 def checkpoint_file() -> CheckpointFile:
     """Where this home keeps the audit log's signed checkpoints, outside the database."""
     return CheckpointFile(home() / "audit-checkpoints.jsonl")
+
+
+def proof_folder() -> Path:
+    """This home's proof directory: anchored certificates' public proof records, one JSON file
+    each (``proofs/<issuer>/<number>.json``), the folder ``verifier.json`` names with
+    ``"proof_directories": {"*": "proofs"}``."""
+    return home() / "proofs"
 
 
 def _pipeline(
@@ -79,6 +89,7 @@ def _pipeline(
             max_backoff=timedelta(seconds=max_backoff),
             sealing_pool=pool,
             checkpoint_file=checkpoint_file(),
+            proof_folder=proof_folder(),
         )
     except LedgerError as exc:
         err.print(f"[red]{exc}[/]")
@@ -207,15 +218,80 @@ def revoke(
     console.print(f"{certificate_id} revoked ({reason.name})")
 
 
+def _expiry(text: str) -> datetime | None:
+    """``90d``, ``12h``, ``2027-06-30`` (end of that day, UTC) or ``never``."""
+    text = text.strip().lower()
+    if text == "never":
+        return None
+    if match := re.fullmatch(r"(\d+)([dh])", text):
+        amount = int(match.group(1))
+        return utcnow() + (
+            timedelta(days=amount) if match.group(2) == "d" else timedelta(hours=amount)
+        )
+    try:
+        day = date.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter("write e.g. 90d, 12h, 2027-06-30 or never") from exc
+    return datetime.combine(day, dt_time(23, 59, 59), tzinfo=UTC)
+
+
 @token_app.command("create")
 def token_create(
     issuer: IssuerOpt,
     types: Annotated[str, typer.Option(help="Comma-separated certificate types.")],
     label: Annotated[str, typer.Option(help="Who holds it, e.g. case-system.")],
+    expires: Annotated[
+        str, typer.Option(help="When it stops working: 90d, 12h, 2027-06-30 or never.")
+    ] = "90d",
 ) -> None:
     """Create a department API token; it is shown once."""
-    token = create_token(open_sessions(), issuer, [t for t in types.split(",") if t], label)
+    try:
+        token = create_token(
+            open_sessions(),
+            issuer,
+            [t for t in types.split(",") if t],
+            label,
+            expires_at=_expiry(expires),
+        )
+    except LedgerError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
     console.print(token, soft_wrap=True)
+
+
+@token_app.command("list")
+def token_list(
+    issuer: Annotated[
+        str | None, typer.Option("--issuer", help="Only this department's tokens.")
+    ] = None,
+) -> None:
+    """List tokens (labels, types, expiry, state); never the tokens themselves."""
+    table = Table(title="API 令牌 / tokens")
+    for column in ("issuer", "label", "types", "created", "expires", "state"):
+        table.add_column(column)
+    for info in list_tokens(open_sessions(), issuer):
+        table.add_row(
+            info.issuer_id,
+            info.label,
+            ",".join(info.cert_types),
+            f"{info.created_at:%Y-%m-%d %H:%M}",
+            f"{info.expires_at:%Y-%m-%d %H:%M} UTC" if info.expires_at else "never",
+            info.state(),
+        )
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    issuer: IssuerOpt,
+    label: Annotated[str, typer.Option(help="The label given at creation.")],
+) -> None:
+    """Revoke a department's tokens with this label; they stop working at once."""
+    count = revoke_token(open_sessions(), issuer, label)
+    if count == 0:
+        err.print(f"[red]no live token labelled {label!r} for {issuer}[/]")
+        raise typer.Exit(1)
+    console.print(f"revoked {count} token(s) labelled {label!r} for {issuer}")
 
 
 def _checkpoint_signers() -> dict[str, set[str]] | None:

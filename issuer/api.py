@@ -21,15 +21,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
+from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 
+from issuer.apidocs import install_catalogue_openapi, submission_examples
+from issuer.console import LOGIN_PATH, console_token, install_console
 from issuer.limits import RequestGuard, RequestLimits
 from issuer.pipeline import Pipeline, PipelineError, Submission
 from issuer.tokens import Caller, authenticate
+from ledger.catalogue import catalogue
 from ledger.codes import RevocationReason
 from ledger.errors import NodeUnavailable, RegistryRefused, TransactionRejected
 
@@ -75,9 +79,19 @@ class SubmitResultOut(BaseModel):
 
 
 class SubmitOut(BaseModel):
+    """Per-record outcomes, in the order sent. 202: every record accepted (a repeated
+    ``reference`` counts as accepted, ``duplicate`` true); 207: some accepted, the others
+    refused with their errors."""
+
     accepted: int
     rejected: int
     results: list[SubmitResultOut]
+
+
+class SubmitRefusedOut(SubmitOut):
+    """422: no record was accepted; every refused record is listed with its errors."""
+
+    detail: str
 
 
 class RevokeIn(BaseModel):
@@ -163,10 +177,28 @@ def healthz(request: Request) -> dict[str, Any]:
     status_code=status.HTTP_202_ACCEPTED,
     response_model=SubmitOut,
     tags=["certificates"],
+    responses={
+        207: {"model": SubmitOut, "description": "Some records accepted, the others refused."},
+        403: {"description": "A known type outside the token, or the issuer is suspended."},
+        422: {
+            "model": SubmitRefusedOut,
+            "description": "No record accepted: each refusal named by record and field "
+            "(an unknown type is a refusal of its record: `cert_type: unknown certificate "
+            "type`).",
+        },
+    },
 )
-async def submit(body: SubmitIn, who: CallerDep, pipeline: PipelineDep) -> SubmitOut:
-    """Store one or many certificates durably; sealing and anchoring follow."""
-    outside = sorted({c.cert_type for c in body.certificates} - who.cert_types)
+async def submit(
+    body: Annotated[SubmitIn, Body(openapi_examples=submission_examples())],
+    who: CallerDep,
+    pipeline: PipelineDep,
+    response: Response,
+) -> SubmitOut | JSONResponse:
+    """Store one or many certificates durably; sealing and anchoring follow. Each record is
+    checked against its type in the catalogue (see the schemas `Claims_<TYPE>`); the valid
+    ones are stored even when others are refused."""
+    known = set(catalogue())
+    outside = sorted({c.cert_type for c in body.certificates} & known - who.cert_types)
     if outside:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, f"token not allowed to issue {', '.join(outside)}"
@@ -190,7 +222,15 @@ async def submit(body: SubmitIn, who: CallerDep, pipeline: PipelineDep) -> Submi
         for r in results
     ]
     accepted = sum(1 for r in results if r.accepted)
-    return SubmitOut(accepted=accepted, rejected=len(results) - accepted, results=out)
+    answer = SubmitOut(accepted=accepted, rejected=len(results) - accepted, results=out)
+    if accepted == 0:
+        refused = SubmitRefusedOut(
+            detail=f"no record was accepted: {answer.rejected} refused", **answer.model_dump()
+        )
+        return JSONResponse(refused.model_dump(), status.HTTP_422_UNPROCESSABLE_CONTENT)
+    if answer.rejected:
+        response.status_code = status.HTTP_207_MULTI_STATUS
+    return answer
 
 
 @router.get("/api/v1/certificates/{certificate_id}", tags=["certificates"])
@@ -249,6 +289,14 @@ async def proof(issuer_id: str, certificate_id: str, pipeline: PipelineDep) -> d
 
 # ---------------------------------------------------------------- app
 
+_DESCRIPTION = """Issue sealed, chain-anchored certificates. 签发电子证照。
+
+Every call but `GET /api/v1/proofs/...` and `/healthz` needs a department token
+(`Authorization: Bearer ecert_...`, from `ecert token create`), limited to one issuer and its
+certificate types, and valid until its expiry. The claim keys of each certificate type are the
+schemas `Claims_<TYPE>` below; each request example is a complete submission of one type.
+"""
+
 
 def create_app(
     pipeline: Pipeline,
@@ -287,18 +335,30 @@ def create_app(
         if thread is not None:
             thread.join(timeout=30)
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the assets fastapi-offline ships: /docs works with no network.
+    app = FastAPIOffline(
         title="ecert issuer API",
-        description="Issue sealed, chain-anchored certificates. 签发电子证照。",
+        description=_DESCRIPTION,
         version="1.0",
         lifespan=lifespan,
     )
+    install_catalogue_openapi(app)
+    limits = limits or RequestLimits()
     app.state.pipeline = pipeline
     app.state.worker_health = health
+    app.state.max_body_bytes = limits.max_body_bytes
     app.include_router(router)
+    install_console(app)
 
     def may_send_body(token: str | None) -> bool:
         return token is not None and authenticate(pipeline.sessions, token) is not None
 
-    app.add_middleware(RequestGuard, limits=limits or RequestLimits(), authorise=may_send_body)
+    app.add_middleware(
+        RequestGuard,
+        limits=limits,
+        authorise=may_send_body,
+        token_of=console_token,  # the bearer header, or the console's session cookie
+        open_paths={LOGIN_PATH: 4096},  # the login form carries its token in the body
+        html_prefix="/console",
+    )
     return app

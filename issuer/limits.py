@@ -16,6 +16,12 @@ request body:
 
 Only then does the route see the body (replayed from memory), so memory per request is bounded
 by ``max_body_bytes`` and the number of bodies by ``max_concurrent_uploads``.
+
+A few paths may take a small body without a token (the console's login form: the token is in
+the body), each with its own, smaller limit (``open_paths``). Where the token comes from is the
+caller's choice (``token_of``: the bearer header, or the console's cookie too). Refusals of
+pages people see (``html_prefix``, when the browser asks for HTML) are a short HTML page in
+Chinese and English instead of JSON.
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from html import escape
 
 import anyio.to_thread
 from starlette.datastructures import Headers
@@ -70,10 +77,32 @@ class _Gone(Exception):
     """The client disconnected before sending its whole body."""
 
 
-async def _respond(send: Send, refused: _Refused) -> None:
-    body = json.dumps({"detail": refused.detail}).encode("utf-8")
+_HTML_WORDS = {
+    400: "请求有误",
+    401: "请先登录",
+    408: "上传超时，请重试",
+    413: "文件太大",
+    503: "系统繁忙，请稍后再试",
+}
+
+
+def _html_refusal(refused: _Refused) -> bytes:
+    words = _HTML_WORDS.get(refused.status, "无法处理此请求")
+    login = '<p><a href="/console/login">登录 / Log in</a></p>' if refused.status == 401 else ""
+    return (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f'<title>{words}</title></head><body style="font-size:22px;font-family:sans-serif">'
+        f'<main><h1>{words}</h1><p lang="en">{escape(refused.detail)}</p>{login}'
+        '<p><a href="/console">返回 / Back</a></p></main></body></html>'
+    ).encode()
+
+
+async def _respond(send: Send, refused: _Refused, *, html: bool = False) -> None:
+    body = _html_refusal(refused) if html else json.dumps({"detail": refused.detail}).encode()
+    kind = b"text/html; charset=utf-8" if html else b"application/json"
     headers = [
-        (b"content-type", b"application/json"),
+        (b"content-type", kind),
         (b"content-length", str(len(body)).encode()),
         *((k.lower().encode(), v.encode()) for k, v in refused.headers.items()),
     ]
@@ -84,8 +113,8 @@ async def _respond(send: Send, refused: _Refused) -> None:
 class RequestGuard:
     """ASGI middleware enforcing ``RequestLimits`` (see the module docstring).
 
-    ``authorise(token)`` says whether a bearer token may send a body; it runs in a worker
-    thread (it may ask the database)."""
+    ``authorise(token)`` says whether a token (``token_of(headers)``, by default the bearer
+    token) may send a body; it runs in a worker thread (it may ask the database)."""
 
     def __init__(
         self,
@@ -94,11 +123,17 @@ class RequestGuard:
         limits: RequestLimits,
         authorise: Callable[[str | None], bool],
         exempt_paths: Collection[str] = ("/healthz",),
+        open_paths: Mapping[str, int] | None = None,
+        token_of: Callable[[Headers], str | None] = bearer_token,
+        html_prefix: str | None = None,
     ) -> None:
         self.app = app
         self.limits = limits
         self._authorise = authorise
         self._exempt = frozenset(exempt_paths)
+        self._open = dict(open_paths or {})
+        self._token_of = token_of
+        self._html_prefix = html_prefix
         self._active = 0
         self._uploads = asyncio.Semaphore(limits.max_concurrent_uploads)
 
@@ -113,21 +148,28 @@ class RequestGuard:
         try:
             await self._guarded(scope, receive, send)
         except _Refused as refused:
-            await _respond(send, refused)
+            await _respond(send, refused, html=self._wants_html(scope))
         except _Gone as gone:
             log.warning("client went away: %s %s (%s)", scope["method"], scope["path"], gone)
         finally:
             self._active -= 1
 
+    def _wants_html(self, scope: Scope) -> bool:
+        if self._html_prefix is None or not str(scope["path"]).startswith(self._html_prefix):
+            return False
+        return "text/html" in Headers(scope=scope).get("accept", "")
+
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
-        declared = self._declared_length(headers)
+        limit = self._open.get(scope["path"], self.limits.max_body_bytes)
+        declared = self._declared_length(headers, limit)
         if declared is None:  # no body
             await self.app(scope, receive, send)
             return
-        token = bearer_token(headers)
-        if not await anyio.to_thread.run_sync(self._authorise, token):
-            raise _Refused(401, "missing or invalid API token", {"WWW-Authenticate": "Bearer"})
+        if scope["path"] not in self._open:
+            token = self._token_of(headers)
+            if not await anyio.to_thread.run_sync(self._authorise, token):
+                raise _Refused(401, "missing or invalid API token", {"WWW-Authenticate": "Bearer"})
         try:
             await asyncio.wait_for(self._uploads.acquire(), self.limits.upload_wait_seconds)
         except TimeoutError as exc:
@@ -135,7 +177,7 @@ class RequestGuard:
                 503, "too many uploads at once; try again", {"Retry-After": "1"}
             ) from exc
         try:
-            body = await self._read(receive)
+            body = await self._read(receive, limit)
             replayed = False
 
             async def replay() -> Message:
@@ -149,9 +191,9 @@ class RequestGuard:
         finally:
             self._uploads.release()
 
-    def _declared_length(self, headers: Headers) -> int | None:
+    def _declared_length(self, headers: Headers, limit: int) -> int | None:
         """The body length the client announced (``-1``: chunked, unknown), ``None`` for no
-        body; refuses a declared length over the limit."""
+        body; refuses a declared length over ``limit``."""
         if "chunked" in headers.get("transfer-encoding", "").lower():
             return -1
         text = headers.get("content-length")
@@ -160,14 +202,15 @@ class RequestGuard:
         if not text.isdigit():
             raise _Refused(400, "Content-Length is not a number")
         length = int(text)
-        if length > self.limits.max_body_bytes:
-            raise _Refused(413, self._too_large())
+        if length > limit:
+            raise _Refused(413, self._too_large(limit))
         return length or None
 
-    def _too_large(self) -> str:
-        return f"request body larger than {self.limits.max_body_bytes} bytes"
+    @staticmethod
+    def _too_large(limit: int) -> str:
+        return f"request body larger than {limit} bytes"
 
-    async def _read(self, receive: Receive) -> bytes:
+    async def _read(self, receive: Receive, limit: int) -> bytes:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.limits.body_timeout_seconds
         body = bytearray()
@@ -181,8 +224,8 @@ class RequestGuard:
             if message["type"] == "http.disconnect":
                 raise _Gone(f"after {len(body)} bytes of the body")
             body += message.get("body", b"")
-            if len(body) > self.limits.max_body_bytes:
-                raise _Refused(413, self._too_large())
+            if len(body) > limit:
+                raise _Refused(413, self._too_large(limit))
             if not message.get("more_body", False):
                 break
         containers = body.count(b"[") + body.count(b"{")

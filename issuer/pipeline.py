@@ -17,12 +17,14 @@ and ``ecert serve issuer`` can share a home: whichever holds the lock does the w
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import os
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -33,6 +35,7 @@ from issuer.anchoring import AnchorCounts, Anchorer
 from issuer.audit import append_audit, sign_checkpoint
 from issuer.checkpoints import Checkpoint, CheckpointFile, CheckpointFileError
 from issuer.department import Department
+from issuer.names import holder_names
 from issuer.permits import RegistryPermits
 from issuer.sealing import SealFailure, SealingPool, SealJob, SealOutcome, try_seal
 from issuer.store import (
@@ -102,6 +105,7 @@ class Pipeline:
         sealing_pool: SealingPool | None = None,
         checkpoint_file: CheckpointFile | None = None,
         permit_ttl: timedelta = timedelta(seconds=5),
+        proof_folder: Path | None = None,
     ) -> None:
         self.sessions = sessions
         self.departments = {d.issuer_id: d for d in departments}
@@ -111,6 +115,11 @@ class Pipeline:
         self.max_backoff = max_backoff
         self.sealing_pool = sealing_pool
         self.checkpoint_file = checkpoint_file
+        self.proof_folder = proof_folder
+        """Where anchored certificates' public proof records are written as
+        ``<issuer>/<number>.json`` (the folder a verifier's ``proof_directories`` names);
+        ``None``: only served by ``GET /api/v1/proofs/...``."""
+        self._proofs_caught_up = False
         self.work_lock = WorkLock(sessions.kw["bind"])
         self._permits = (
             RegistryPermits(registry, ttl_seconds=permit_ttl.total_seconds())
@@ -207,6 +216,7 @@ class Pipeline:
                     issued_at=now,
                     valid_from=now,
                     valid_until=until,
+                    holder_names=holder_names(sub.cert_type, claims),
                 )
                 session.add(cert)
                 known[sub.reference] = cert
@@ -404,7 +414,48 @@ class Pipeline:
                 self.sessions, self.registry, self.department, self.max_backoff,
                 self.keep_checkpoint,
             )  # fmt: skip
-            return anchorer.anchor_due(list(self.departments), now or utcnow())
+            counts = anchorer.anchor_due(list(self.departments), now or utcnow())
+            if counts.anchored or not self._proofs_caught_up:
+                self.publish_proofs()  # the first pass catches up on what a crash left unwritten
+                self._proofs_caught_up = True
+            return counts
+
+    def publish_proofs(self, chunk: int = 1000) -> int:
+        """Write the public proof record of every anchored certificate not written yet into
+        ``proof_folder`` (each file whole or not at all); returns how many were written."""
+        if self.proof_folder is None:
+            return 0
+        written = 0
+        while True:
+            done = self._publish_chunk(self.proof_folder, chunk)
+            written += done
+            if done < chunk:
+                return written
+
+    def _publish_chunk(self, proof_folder: Path, chunk: int) -> int:
+        with self.sessions() as session:
+            certs = session.scalars(
+                select(Certificate)
+                .where(
+                    Certificate.status.in_([CertStatus.ANCHORED.value, CertStatus.REVOKED.value]),
+                    Certificate.issuer_id.in_(list(self.departments)),
+                    Certificate.proof_published.is_not(True),
+                )
+                .order_by(Certificate.id)
+                .limit(chunk)
+            ).all()
+            for cert in certs:
+                cert.proof_published = True
+                if cert.proof is None:
+                    continue
+                folder = proof_folder / cert.issuer_id
+                folder.mkdir(parents=True, exist_ok=True)
+                target = folder / f"{cert.certificate_id}.json"
+                partial = target.with_suffix(".json.part")
+                partial.write_text(json.dumps(self._proof_record(cert).to_json(), indent=1))
+                partial.replace(target)
+            session.commit()
+            return len(certs)
 
     # ------------------------------------------------------------------ loop
 
@@ -463,24 +514,27 @@ class Pipeline:
         """The public proof record (``ledger.proofrecord``) of an anchored certificate: leaf
         values (hashes and codes, nothing personal) and the Merkle path, for verifiers."""
         with self.sessions() as session:
-            cert = self._find(session, issuer_id, certificate_id)
-            proof = cert.proof
-            if proof is None or cert.claims_commitment is None or cert.document_digest is None:
-                raise PipelineError(f"{certificate_id} is not anchored yet")
-            return ProofRecord(
-                issuer_id=cert.issuer_id,
-                cert_type=cert.cert_type,
-                certificate_id=cert.certificate_id,
-                claims_commitment=cert.claims_commitment,
-                document_digest=cert.document_digest,
-                valid_from=aware(cert.valid_from),
-                valid_until=aware(cert.valid_until) if cert.valid_until else None,
-                root=bytes.fromhex(proof["root"]),
-                siblings=tuple(bytes.fromhex(s) for s in proof["siblings"]),
-                index=int(proof["index"]),
-                block=int(proof["block"]),
-                leaf_version=cert.leaf_version or 1,
-            ).to_json()
+            return self._proof_record(self._find(session, issuer_id, certificate_id)).to_json()
+
+    @staticmethod
+    def _proof_record(cert: Certificate) -> ProofRecord:
+        proof = cert.proof
+        if proof is None or cert.claims_commitment is None or cert.document_digest is None:
+            raise PipelineError(f"{cert.certificate_id} is not anchored yet")
+        return ProofRecord(
+            issuer_id=cert.issuer_id,
+            cert_type=cert.cert_type,
+            certificate_id=cert.certificate_id,
+            claims_commitment=cert.claims_commitment,
+            document_digest=cert.document_digest,
+            valid_from=aware(cert.valid_from),
+            valid_until=aware(cert.valid_until) if cert.valid_until else None,
+            root=bytes.fromhex(proof["root"]),
+            siblings=tuple(bytes.fromhex(s) for s in proof["siblings"]),
+            index=int(proof["index"]),
+            block=int(proof["block"]),
+            leaf_version=cert.leaf_version or 1,
+        )
 
     def pdf(self, issuer_id: str, certificate_id: str) -> bytes:
         with self.sessions() as session:

@@ -45,6 +45,7 @@ __all__ = [
     "Certificate",
     "Document",
     "ProgressEvent",
+    "Upload",
     "aware",
     "open_store",
     "record_progress",
@@ -124,6 +125,11 @@ class Certificate(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     failure_reason: Mapped[str | None] = mapped_column(Text, default=None)
     """Why it is ``FAILED`` (a sealing error, or the registry's refusal of its batch)."""
+    holder_names: Mapped[str | None] = mapped_column(Text, default=None)
+    """The record's name claims (``issuer.console.search.holder_names``), lower-cased, one
+    a line, for the department console's search; ``None`` for rows stored before it."""
+    proof_published: Mapped[bool | None] = mapped_column(default=None)
+    """Its public proof file is written in the site's proof folder (``Pipeline.proof_folder``)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -231,6 +237,28 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When it stops working; ``None``: only when revoked."""
+
+
+class Upload(Base):
+    """A batch file a clerk uploaded in the department console: which certificates it gave
+    and which rows were refused (field names and messages only, never the values)."""
+
+    __tablename__ = "console_uploads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[str] = mapped_column(String(32), index=True)
+    cert_type: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(200))
+    encoding: Mapped[str] = mapped_column(String(16))
+    rows: Mapped[int] = mapped_column(Integer)
+    certificate_ids: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """``{"ids": [certificate numbers accepted, in row order]}``."""
+    row_errors: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """``{"rows": [{"row": 7, "reference": "...", "errors": [[field, message], ...]}]}``."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

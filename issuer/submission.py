@@ -13,7 +13,7 @@ from issuer.permits import Permit
 from ledger.catalogue import ClaimsInvalid, FieldError, catalogue, hidden_character, validate
 from ledger.presentation import HOLDER_CLAIM, PresentationError, holder_claim_value
 
-__all__ = ["Submission", "SubmitResult", "checked_claims"]
+__all__ = ["Submission", "SubmitResult", "checked_claims", "unknown_type"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,11 @@ class SubmitResult:
         return self.certificate_id is not None
 
 
+def unknown_type(cert_type: str) -> str:
+    """The refusal of a certificate type the catalogue does not have, naming the ones it has."""
+    return f"unknown certificate type {cert_type!r} (known: {', '.join(catalogue())})"
+
+
 def _validity_errors(sub: Submission) -> list[FieldError]:
     spec = catalogue()[sub.cert_type]
     if sub.valid_until is not None and spec.validity == "none":
@@ -58,8 +63,9 @@ def checked_claims(sub: Submission, permit: Permit | None) -> dict[str, str]:
     """The claims to store for ``sub`` (the holder key included); raises ``ClaimsInvalid``
     naming what is wrong. ``permit`` is the registry's word on the issuer (``None``: unknown,
     the node is down)."""
-    known_type = sub.cert_type in catalogue()
-    if known_type and permit is not None and sub.cert_type not in permit.cert_types:
+    if sub.cert_type not in catalogue():
+        raise ClaimsInvalid(sub.cert_type, [FieldError("cert_type", unknown_type(sub.cert_type))])
+    if permit is not None and sub.cert_type not in permit.cert_types:
         raise ClaimsInvalid(
             sub.cert_type,
             [

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from verifier.config import VerifierConfig, build_verifier
 from verifier.engine import Verifier
@@ -50,7 +51,7 @@ def create_app(verifier: Verifier, *, sync_interval: float | None = 1.0) -> Fast
         if syncer is not None:
             syncer.stop()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # Swagger UI and ReDoc served from the package: /docs needs no network
         title="ecert verifier",
         version="1.0",
         lifespan=lifespan,

@@ -33,6 +33,7 @@ from ledger.catalogue import catalogue, validate
 from ledger.claims import ClaimsCommitment
 from ledger.qrpayload import QrPayload
 from tests.conftest import World
+from tests.issuer.department_site import site  # noqa: F401  (shared by the service tests)
 
 LICENCE = {
     "uscc": "91350100M000100Y43",
