@@ -81,11 +81,14 @@ def load_trust_roots(path: Path) -> list[asn1_x509.Certificate]:
         data = path.read_bytes()
     except OSError:
         return []
-    return [
+    roots = [
         asn1_x509.Certificate.load(der)
         for kind, _h, der in pem.unarmor(data, multiple=True)
         if kind == "CERTIFICATE"
     ]
+    for root in roots:  # asn1crypto parses lazily and not thread-safely: parse them now,
+        _ = (root.native, root.key_identifier, root.self_signed)  # before threads share them
+    return roots
 
 
 def _index_dir(config: VerifierConfig, config_path: Path) -> Path:

@@ -187,7 +187,9 @@ def _check_pdf_and_qr(
     pdf: bytes, qr_text: str, trust_root: asn1_x509.Certificate, workdir: Path, name: str
 ) -> None:
     signature = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
-    status = validate_pdf_signature(signature, ValidationContext(trust_roots=[trust_root]))
+    # A copy per thread: asn1crypto parses lazily, and not thread-safely.
+    root = asn1_x509.Certificate.load(trust_root.dump())
+    status = validate_pdf_signature(signature, ValidationContext(trust_roots=[root]))
     assert (status.intact, status.trusted, status.coverage.name) == (True, True, "ENTIRE_FILE")
     source = workdir / f"{name}.pdf"
     source.write_bytes(pdf)
