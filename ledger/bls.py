@@ -1,18 +1,19 @@
-"""BLS12-381 signatures for trust bundles (py-ecc, the proof-of-possession scheme of the IETF
-BLS draft): each province signs the same bundle digest and the signatures aggregate into one
-96-byte signature that verifies against the signers' keys in two pairings.
+"""BLS12-381 signatures for trust bundles (the proof-of-possession scheme of the IETF BLS
+draft, ``BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_``): each province signs the same bundle
+digest and the signatures aggregate into one 96-byte signature that verifies against the
+signers' keys in two pairings.
 
 Keys count only with a valid proof of possession (``verified_keys``), which is what makes
-aggregating keys safe against rogue-key attacks. py-ecc is pure Python — a signature takes
-~0.2 s and an aggregate verification ~0.5 s — so bundles are verified once, never per request."""
+aggregating keys safe against rogue-key attacks. The backend is blspy (native: ~0.5 ms a
+signature, ~1–6 ms an aggregate verification); ``ledger.bls_reference`` does the same with
+py-ecc, and the tests hold the two to identical bytes."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
 
-from eth_typing import BLSPubkey, BLSSignature
-from py_ecc.bls.ciphersuites import G2ProofOfPossession as Scheme
+from blspy import G1Element, G2Element, PopSchemeMPL, PrivateKey
 
 __all__ = [
     "KEY_SIZE",
@@ -31,11 +32,17 @@ __all__ = [
 
 KEY_SIZE = 48
 SIGNATURE_SIZE = 96
+# The group order: secrets are integers below it (as py-ecc's are).
+_ORDER = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001
+
+
+def _private(secret: int) -> PrivateKey:
+    return PrivateKey.from_bytes(secret_to_bytes(secret))
 
 
 def new_secret() -> int:
-    """A fresh secret key from the operating system's randomness."""
-    return int(Scheme.KeyGen(os.urandom(32)))
+    """A fresh secret key (IETF KeyGen over the operating system's randomness)."""
+    return secret_from_bytes(bytes(PopSchemeMPL.key_gen(os.urandom(32))))
 
 
 def secret_to_bytes(secret: int) -> bytes:
@@ -43,35 +50,42 @@ def secret_to_bytes(secret: int) -> bytes:
 
 
 def secret_from_bytes(raw: bytes) -> int:
-    if len(raw) != 32 or int.from_bytes(raw, "big") == 0:
-        raise ValueError("a BLS secret key is 32 non-zero bytes")
-    return int.from_bytes(raw, "big")
+    value = int.from_bytes(raw, "big")
+    if len(raw) != 32 or not 0 < value < _ORDER:
+        raise ValueError("a BLS secret key is 32 bytes, non-zero, below the group order")
+    return value
 
 
 def public_key(secret: int) -> bytes:
-    return bytes(Scheme.SkToPk(secret))
+    return bytes(_private(secret).get_g1())
 
 
 def prove_possession(secret: int) -> bytes:
-    return bytes(Scheme.PopProve(secret))
+    return bytes(PopSchemeMPL.pop_prove(_private(secret)))
 
 
 def sign(secret: int, message: bytes) -> bytes:
-    return bytes(Scheme.Sign(secret, message))
+    return bytes(PopSchemeMPL.sign(_private(secret), message))
 
 
 def aggregate(signatures: Sequence[bytes]) -> bytes:
     if not signatures:
         raise ValueError("nothing to aggregate")
-    return bytes(Scheme.Aggregate([BLSSignature(s) for s in signatures]))
+    try:
+        points = [G2Element.from_bytes(bytes(s)) for s in signatures]
+    except (ValueError, RuntimeError) as exc:
+        raise ValueError(f"not a BLS signature: {exc}") from exc
+    return bytes(PopSchemeMPL.aggregate(points))
 
 
 def verify_possession(key: bytes, proof: bytes) -> bool:
     if len(key) != KEY_SIZE or len(proof) != SIGNATURE_SIZE:
         return False
     try:
-        return bool(Scheme.PopVerify(BLSPubkey(key), BLSSignature(proof)))
-    except Exception:  # py-ecc raises assorted errors for points off the curve
+        return bool(
+            PopSchemeMPL.pop_verify(G1Element.from_bytes(key), G2Element.from_bytes(proof))
+        )
+    except (ValueError, RuntimeError):  # points off the curve or outside the subgroup
         return False
 
 
@@ -79,12 +93,14 @@ def fast_aggregate_verify(keys: Iterable[bytes], message: bytes, signature: byte
     """Whether ``signature`` aggregates signatures over ``message`` by exactly ``keys`` (whose
     possession must already have been proved)."""
     keys = list(keys)
-    if not keys or len(signature) != SIGNATURE_SIZE:
+    if not keys or len(signature) != SIGNATURE_SIZE or any(len(k) != KEY_SIZE for k in keys):
         return False
     try:
-        typed = [BLSPubkey(k) for k in keys]
-        return bool(Scheme.FastAggregateVerify(typed, message, BLSSignature(signature)))
-    except Exception:  # malformed points
+        points = [G1Element.from_bytes(k) for k in keys]
+        return bool(
+            PopSchemeMPL.fast_aggregate_verify(points, message, G2Element.from_bytes(signature))
+        )
+    except (ValueError, RuntimeError):  # malformed points
         return False
 
 
