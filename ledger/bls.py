@@ -82,9 +82,7 @@ def verify_possession(key: bytes, proof: bytes) -> bool:
     if len(key) != KEY_SIZE or len(proof) != SIGNATURE_SIZE:
         return False
     try:
-        return bool(
-            PopSchemeMPL.pop_verify(G1Element.from_bytes(key), G2Element.from_bytes(proof))
-        )
+        return bool(PopSchemeMPL.pop_verify(G1Element.from_bytes(key), G2Element.from_bytes(proof)))
     except (ValueError, RuntimeError):  # points off the curve or outside the subgroup
         return False
 
