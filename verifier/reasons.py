@@ -23,6 +23,7 @@ class ReasonCode(StrEnum):
     # the document and its QR code
     NOT_A_PDF = "NOT_A_PDF"
     DOCUMENT_NO_CLAIMS = "DOCUMENT_NO_CLAIMS"
+    DOCUMENT_MALFORMED = "DOCUMENT_MALFORMED"
     CLAIMS_MISMATCH = "CLAIMS_MISMATCH"
     QR_MISSING = "QR_MISSING"
     QR_UNREADABLE = "QR_UNREADABLE"
@@ -102,6 +103,11 @@ _MESSAGES: dict[ReasonCode, tuple[str, str]] = {
     ReasonCode.DOCUMENT_NO_CLAIMS: (
         "文件中没有可读取的证照数据。",
         "The file has no readable certificate data.",
+    ),
+    ReasonCode.DOCUMENT_MALFORMED: (
+        "文件结构异常或超出核验限制（数据损坏、嵌套过深或页面过大），不是有效的电子证照。",
+        "The file is malformed or beyond the verifier's limits (corrupt data, nested too deep, "
+        "or pages too large): not a genuine certificate.",
     ),
     ReasonCode.CLAIMS_MISMATCH: (
         "证照数据与登记的摘要不符。",
