@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
 import logging
 import multiprocessing
 import signal
@@ -77,13 +78,20 @@ _slow_clients = _SlowClients()
 
 def guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
     """uvicorn's httptools protocol with a header deadline and a header size limit."""
+    too_large = f"request headers over {limits.max_header_bytes:,} bytes"
 
     class GuardedHttpTools(HttpToolsProtocol):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._header_timer: asyncio.TimerHandle | None = None
-            self._header_bytes = 0
             self._reading_headers = True
+            """Between requests, or inside a request line and headers."""
+            self._received = 0
+            """Bytes received while reading headers (the parser holds them: bounded here)."""
+            self._header_size = 0
+            """Request line and headers of the current request, as parsed."""
+            self._headers_done = 0
+            self._refused = False
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             super().connection_made(transport)  # type: ignore[arg-type]
@@ -94,23 +102,47 @@ def guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
             super().connection_lost(exc)
 
         def data_received(self, data: bytes) -> None:
-            reading = self._reading_headers
+            if self._refused:
+                return
+            reading, done = self._reading_headers, self._headers_done
             if reading and self._header_timer is None:
                 self._arm()  # a next request on a kept-alive connection
-            super().data_received(data)  # parses; may complete the headers
-            if reading and self._reading_headers and not self.transport.is_closing():
-                self._header_bytes += len(data)
-                if self._header_bytes > limits.max_header_bytes:
-                    self._refuse(b"431 Request Header Fields Too Large", "headers too large")
+            super().data_received(data)  # parses; may complete headers, even a whole request
+            if reading and self._reading_headers and self._headers_done == done:
+                self._received += len(data)  # all of this chunk was (unfinished) headers
+                if self._received > limits.max_header_bytes:
+                    self._refuse(b"431 Request Header Fields Too Large", too_large)
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._header_size = 0
+
+        def on_url(self, url: bytes) -> None:
+            super().on_url(url)
+            self._header_size += len(url)
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            super().on_header(name, value)
+            self._header_size += len(name) + len(value) + 4
 
         def on_headers_complete(self) -> None:
             self._reading_headers = False
+            self._headers_done += 1
             self._disarm()
-            super().on_headers_complete()
+            if self._header_size > limits.max_header_bytes:  # arrived in one piece
+                self._refuse(b"431 Request Header Fields Too Large", too_large)
+            if not self._refused:
+                super().on_headers_complete()
+
+        def on_body(self, body: bytes) -> None:
+            if not self._refused:
+                super().on_body(body)
 
         def on_message_complete(self) -> None:
+            if self._refused:
+                return
             super().on_message_complete()
-            self._reading_headers, self._header_bytes = True, 0
+            self._reading_headers, self._received = True, 0
 
         def _arm(self) -> None:
             self._header_timer = self.loop.call_later(limits.header_timeout, self._too_slow)
@@ -122,21 +154,27 @@ def guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
 
         def _too_slow(self) -> None:
             self._header_timer = None
-            if not self._reading_headers or self.transport.is_closing():
+            if not self._reading_headers or self._refused or self.transport.is_closing():
                 return
-            if self._header_bytes or self.url:
+            if self._received:
                 self._refuse(
                     b"408 Request Timeout",
                     f"request headers not sent within {limits.header_timeout:g} s",
                 )
             else:
+                self._refused = True
                 self.transport.close()  # connected, never said anything
                 _slow_clients.count(f"nothing sent within {limits.header_timeout:g} s")
 
         def _refuse(self, status: bytes, why: str) -> None:
+            self._refused = True
             self._disarm()
+            if self.transport.is_closing():
+                return
+            body = json.dumps({"detail": why}).encode()
             self.transport.write(
-                b"HTTP/1.1 " + status + b"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                b"HTTP/1.1 %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
+                b"connection: close\r\n\r\n%s" % (status, len(body), body)
             )
             self.transport.close()
             _slow_clients.count(why)

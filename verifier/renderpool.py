@@ -222,9 +222,12 @@ class RenderPool:
                 child = _Child(self.limits.memory_bytes)
             answer = child.call(job, payload, time.monotonic() + seconds)
             keep = self._keep(child, answer)
-        except (RenderFailed, JsonRefused, OSError) as exc:
+        except RenderFailed:
             self.failures += 1
-            raise exc if isinstance(exc, RenderFailed) else RenderFailed(str(exc)) from exc
+            raise
+        except (JsonRefused, OSError) as exc:  # garbage from the process, or no process at all
+            self.failures += 1
+            raise RenderFailed(f"{type(exc).__name__}: {exc}") from exc
         finally:
             if keep is None and child is not None:
                 child.kill()

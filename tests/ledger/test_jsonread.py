@@ -5,6 +5,7 @@ before the parser runs, and every way of not being JSON is one ``JsonRefused``."
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -26,10 +27,14 @@ def _depth(value: Any) -> int:
 
 
 _TRICKY = st.text(alphabet='[]{}"\\/ab\u4e2d\n\t', max_size=8)
+
+
+def _containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(inner, max_size=3) | st.dictionaries(_TRICKY, inner, max_size=3)
+
+
 _JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | _TRICKY,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TRICKY, inner, max_size=3),
-    max_leaves=40,
+    st.none() | st.booleans() | st.integers() | _TRICKY, _containers, max_leaves=40
 )
 
 
@@ -129,3 +134,56 @@ def test_size_limit_before_anything_else(tmp_path: Path) -> None:
         read_json_file(path, max_bytes=1000)
     with pytest.raises(FileNotFoundError):
         read_json_file(tmp_path / "missing.json", max_bytes=1000)
+
+
+def test_the_recursion_limit_py_ecc_raises_is_put_back_wherever_we_run(tmp_path: Path) -> None:
+    """In the verifier's own process and threads, in a spawned worker process (``ecert serve
+    verifier --workers N``), and in a render process (which never imports py-ecc)."""
+    script = (
+        "import sys, threading, multiprocessing as mp\n"
+        "import py_ecc, cli.main, verifier.service\n"
+        "from verifier import pixels\n"
+        "seen = [sys.getrecursionlimit()]\n"
+        "t = threading.Thread(target=lambda: seen.append(sys.getrecursionlimit()))\n"
+        "t.start(); t.join()\n"
+        "print(*seen)\n"
+    )
+    worker = (
+        "import multiprocessing as mp, sys\n"
+        "def limit(q):\n"
+        "    import verifier.service\n"
+        "    q.put(sys.getrecursionlimit())\n"
+        "if __name__ == '__main__':\n"
+        "    q = mp.get_context('spawn').Queue()\n"
+        "    p = mp.get_context('spawn').Process(target=limit, args=(q,)); p.start()\n"
+        "    print(q.get(timeout=60)); p.join()\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    here = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=root, check=True
+    )
+    assert here.stdout.split() == ["1000", "1000"], here.stderr
+    spawned = tmp_path / "worker.py"  # spawn needs a file for __main__
+    spawned.write_text(worker)
+    out = subprocess.run(
+        [sys.executable, str(spawned)], capture_output=True, text=True, cwd=root, check=True
+    )
+    assert out.stdout.split() == ["1000"], out.stderr
+    render = subprocess.run(
+        [sys.executable, "-c", "import sys, verifier.pixels; print(sys.getrecursionlimit())"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        check=True,
+    )
+    assert render.stdout.split() == ["1000"]
+    assert (
+        "py_ecc"
+        not in subprocess.run(
+            [sys.executable, "-c", "import sys, verifier.pixels; print(sorted(sys.modules))"],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            check=True,
+        ).stdout
+    )
