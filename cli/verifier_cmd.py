@@ -9,21 +9,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.table import Table
 
-from cli.serving import serve_workers
+from cli.serving import ConnectionLimits, serve, serve_workers
 from cli.workspace import home
 from ledger.errors import LedgerError
 from ledger.logs import configure_service
 from verifier.config import VerifierConfig, build_verifier
 from verifier.engine import Verifier
 from verifier.errors import ReportUnavailable
+from verifier.middleware import RequestLimits
 from verifier.names import label
 from verifier.reasons import message
 from verifier.result import VerificationReport
-from verifier.service import CONFIG_ENV, REGION_ENV, create_app
+from verifier.service import CONFIG_ENV, REGION_ENV, create_app, limits_to_environment
 from verifier.verdicts import EXIT_CODES, mark, style
 
 MAX_INPUT_BYTES = 16 * 1024 * 1024
@@ -168,18 +168,43 @@ def serve_verifier(
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="Worker processes (one per core for load).")
     ] = 1,
+    max_body_mb: Annotated[
+        float, typer.Option(min=0.001, help="Largest request body, MiB (413 beyond).")
+    ] = 12.0,
+    max_uploads: Annotated[
+        int, typer.Option(min=1, help="Bodies over 64 KiB handled at once per worker (503 beyond).")
+    ] = 4,
+    header_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds to send the request headers (closed beyond).")
+    ] = 10.0,
+    body_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds to send the whole body (408 beyond).")
+    ] = 20.0,
 ) -> None:
     """The verifier service on 127.0.0.1: API, QR page, upload page, /docs, /metrics."""
     configure_service()
     verifier = _open(config, region)  # fails here, with a clear message, on a bad config
+    requests = RequestLimits(
+        max_body_bytes=int(max_body_mb * 1024 * 1024),
+        max_uploads=max_uploads,
+        body_timeout_seconds=body_timeout,
+    )
+    connections = ConnectionLimits(header_timeout=header_timeout)
     console.print(f"verifier for {region} on http://127.0.0.1:{port} ({workers} worker(s))")
     if workers == 1:
-        uvicorn.run(create_app(verifier), host="127.0.0.1", port=port, log_level="warning")
+        serve(
+            create_app(verifier, limits=requests), host="127.0.0.1", port=port, limits=connections
+        )
         return
     verifier.chain.index.close()
     os.environ[CONFIG_ENV] = str(_config_path(config))
     os.environ[REGION_ENV] = region
+    limits_to_environment(requests)
     status = serve_workers(
-        "verifier.service:app_from_environment", host="127.0.0.1", port=port, workers=workers
+        "verifier.service:app_from_environment",
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        limits=connections,
     )
     raise typer.Exit(status)

@@ -31,10 +31,13 @@ from typing import Any
 from ledger import bls
 from ledger.errors import LedgerError
 from ledger.index import RegistryIndex
+from ledger.jsonread import JsonRefused, read_json, read_json_file
 
 __all__ = [
     "DEFAULT_QUORUM",
     "FORMAT",
+    "MAX_BUNDLE_BYTES",
+    "MAX_BUNDLE_DEPTH",
     "BundleRejected",
     "PartialSignature",
     "SignedBundle",
@@ -49,6 +52,9 @@ SIGNATURE_FORMAT = "ecert-trust-bundle-signature/1"
 _DOMAIN = b"ecert-trust-bundle/2\n"
 DEFAULT_QUORUM = Fraction(2, 3)
 """Signers must be strictly more than this share of all provinces."""
+MAX_BUNDLE_BYTES = 64 * 1024 * 1024
+MAX_BUNDLE_DEPTH = 16
+"""A signed bundle nests 5 deep (bundle → tables → table → row → cell)."""
 
 
 class BundleRejected(LedgerError):
@@ -246,10 +252,23 @@ class SignedBundle:
             raise BundleRejected("FORMAT", f"signed bundle is malformed: {exc}") from exc
 
     @classmethod
+    def parse(cls, data: bytes, *, source: str = "bundle") -> SignedBundle:
+        """A signed bundle from its JSON bytes (size and nesting depth bounded)."""
+        try:
+            raw = read_json(
+                data, max_bytes=MAX_BUNDLE_BYTES, max_depth=MAX_BUNDLE_DEPTH, what=source
+            )
+        except JsonRefused as exc:
+            raise BundleRejected("FORMAT", str(exc)) from exc
+        return cls.from_json(raw)
+
+    @classmethod
     def load(cls, path: Path) -> SignedBundle:
         try:
-            raw = json.loads(path.read_text("utf-8"))
-        except (OSError, RecursionError, ValueError) as exc:
+            raw = read_json_file(
+                path, max_bytes=MAX_BUNDLE_BYTES, max_depth=MAX_BUNDLE_DEPTH, what=f"bundle {path}"
+            )
+        except (OSError, JsonRefused) as exc:
             raise BundleRejected("FORMAT", f"cannot read bundle {path}: {exc}") from exc
         return cls.from_json(raw)
 

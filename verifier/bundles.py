@@ -5,11 +5,14 @@ what the verifier answers from when no node can be reached.
 
 py-ecc verifies an aggregate signature in about half a second, so a bundle is verified once
 when it arrives (and once when the service starts, since a file on disk could have been
-swapped), never per request."""
+swapped), never per request.
+
+A peer is not trusted to behave: a fetch has a total deadline and a size limit
+(``verifier.fetch``), the bundle is read with the bounded JSON reader, and whatever goes wrong
+with one source is that source's problem (``problems``, in ``/healthz``), never the others'."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Sequence
@@ -17,15 +20,19 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from ledger import bls
-from ledger.bundle import DEFAULT_QUORUM, BundleRejected, SignedBundle, verify_bundle
+from ledger.bundle import (
+    DEFAULT_QUORUM,
+    MAX_BUNDLE_BYTES,
+    BundleRejected,
+    SignedBundle,
+    verify_bundle,
+)
 from ledger.index import RegistryIndex
+from verifier.fetch import FetchFailed, PeerFetcher
 
 __all__ = ["BundleStore", "check_bundle"]
 
-MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 _ACCEPTED = "trust-bundle.json"
 _INDEX = "trust-bundle-index.sqlite"
 
@@ -62,7 +69,7 @@ class BundleStore:
         *,
         quorum: Fraction = DEFAULT_QUORUM,
         max_age: float = 30 * 86_400.0,
-        timeout: float = 5.0,
+        timeout: float = 20.0,
     ) -> None:
         self.directory = directory
         self.sources = list(sources)
@@ -70,6 +77,8 @@ class BundleStore:
         self.quorum = quorum
         self.max_age = max_age
         self.timeout = timeout
+        """Seconds a fetch from a peer may take in all, however the peer answers."""
+        self._fetcher = PeerFetcher()
         self.bundle: SignedBundle | None = None
         self.index: RegistryIndex | None = None
         self.problems: dict[str, str] = {}
@@ -131,23 +140,14 @@ class BundleStore:
     def _fetch(self, source: str) -> SignedBundle:
         if source.startswith(("http://", "https://")):
             try:
-                with httpx.stream("GET", source, timeout=self.timeout) as response:
-                    if response.status_code != 200:
-                        raise BundleRejected(
-                            "UNAVAILABLE", f"{source} answered {response.status_code}"
-                        )
-                    chunks, size = [], 0
-                    for chunk in response.iter_bytes():
-                        size += len(chunk)
-                        if size > MAX_BUNDLE_BYTES:
-                            raise BundleRejected("FORMAT", f"{source}: bundle too large")
-                        chunks.append(chunk)
-            except httpx.HTTPError as exc:
-                raise BundleRejected("UNAVAILABLE", f"{source}: {exc}") from exc
-            try:
-                return SignedBundle.from_json(json.loads(b"".join(chunks)))
-            except (ValueError, RecursionError) as exc:
-                raise BundleRejected("FORMAT", f"{source}: not JSON") from exc
+                fetched = self._fetcher.get(
+                    source, max_bytes=MAX_BUNDLE_BYTES, deadline=self.timeout
+                )
+            except FetchFailed as exc:
+                raise BundleRejected("UNAVAILABLE", str(exc)) from exc
+            if fetched.status != 200:
+                raise BundleRejected("UNAVAILABLE", f"{source} answered {fetched.status}")
+            return SignedBundle.parse(fetched.body, source=f"the bundle from {source}")
         path = Path(source)
         if not path.is_absolute():
             path = self.directory / path
@@ -180,5 +180,6 @@ class BundleStore:
         return accepted
 
     def close(self) -> None:
+        self._fetcher.close()
         if self.index is not None:
             self.index.close()

@@ -16,12 +16,13 @@ from asn1crypto import x509 as asn1_x509
 from ledger.chain import Chain
 from ledger.errors import LedgerError
 from ledger.index import RegistryIndex
+from ledger.jsonread import read_json_file
 from ledger.keys import password_from_env
 from ledger.registry import Registry
 from verifier.bundles import BundleStore
 from verifier.chainview import ChainView
 from verifier.engine import Verifier
-from verifier.nonces import NonceBook
+from verifier.nonces import NonceBook, NoncePolicy
 from verifier.proofs import ProofDirectory
 from verifier.report import ReportSealer
 
@@ -59,6 +60,26 @@ class VerifierConfig:
     """Province → the e-seal its verification reports are sealed with: ``{"certificate":
     "….cert.pem", "key": "….key.pem" (encrypted; ``$ECERT_KEY_PASSWORD``), "chain":
     ["ca.cert.pem"], "location": "广东省"}`` (``ecert pki issue-verifier-seal`` makes one)."""
+    bundle_fetch_seconds: float = 20.0
+    """Time a trust bundle fetch from a peer may take in all (the peer's problem beyond)."""
+    proof_fetch_seconds: float = 3.0
+    """Time a proof fetch from a proof directory may take in all (ERROR beyond)."""
+    require_nonce: bool = False
+    """Refuse holder presentations without a nonce from this verifier (``NONCE_REQUIRED``)."""
+    nonce_rate_per_client: float = 5.0
+    """Nonces one client address may get per second (``POST /api/v1/nonce``; 429 beyond)."""
+    nonce_burst: int = 20
+    """…and at once."""
+    max_outstanding_nonces: int = 100_000
+    """Issued, unused, unexpired nonces at once (503 beyond)."""
+
+    def nonce_policy(self) -> NoncePolicy:
+        return NoncePolicy(
+            required=self.require_nonce,
+            per_client_per_second=self.nonce_rate_per_client,
+            per_client_burst=self.nonce_burst,
+            max_outstanding=self.max_outstanding_nonces,
+        )
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,7 +88,7 @@ class VerifierConfig:
     @classmethod
     def load(cls, path: Path) -> VerifierConfig:
         try:
-            return cls(**json.loads(path.read_text("utf-8")))
+            return cls(**read_json_file(path, max_bytes=1024 * 1024, what=str(path)))
         except FileNotFoundError as exc:
             raise LedgerError(f"no verifier configuration at {path}") from exc
         except (OSError, ValueError, TypeError) as exc:
@@ -126,6 +147,7 @@ def build_verifier(
         index,
         quorum=quorum,
         max_age=config.bundle_max_age_days * 86_400,
+        timeout=config.bundle_fetch_seconds,
     )
     witnesses = [Chain.connect(url, timeout=3.0) for url in config.witness_rpc_urls]
     quorum_reads = config.read_quorum or 1 + len(witnesses)
@@ -148,11 +170,12 @@ def build_verifier(
         k: (v if v.startswith(("http://", "https://")) or Path(v).is_absolute() else str(base / v))
         for k, v in config.proof_directories.items()
     }
-    nonces = NonceBook(index_dir / "verifier-nonces.sqlite")
+    nonces = NonceBook(index_dir / "verifier-nonces.sqlite", policy=config.nonce_policy())
+    proofs = ProofDirectory(directories, timeout=config.proof_fetch_seconds)
     return Verifier(
         region,
         chain,
-        ProofDirectory(directories),
+        proofs,
         roots,
         nonces,
         report_sealer=_report_sealer(config.report_seals.get(region), base),

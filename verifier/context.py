@@ -90,3 +90,5 @@ class Context:
     local_only: bool = False
     """Answer only from memory and local files (``WouldBlock`` otherwise): for event loops."""
     max_presentation_ttl: float = 15 * 60.0
+    require_nonce: bool = False
+    """Presentations must carry a nonce this verifier issued."""

@@ -1,32 +1,31 @@
 """Reading a certificate PDF the way the verifier needs it: the embedded claims (the
 ``ecert-claims.json`` attachment inside the sealed revision) and the QR code actually printed on
-the page, decoded from a render of the page (pypdfium2 + zxing-cpp), as a camera would see it."""
+the page, decoded from a render of the page as a camera would see it; and the QR codes in a
+photo. Pixel work runs in the render processes of ``verifier.renderpool`` (memory limit,
+deadline); the attachment goes through the bounded JSON reader."""
 
 from __future__ import annotations
 
-import io
-import json
 from dataclasses import dataclass
 from typing import Any
 
-import pypdfium2 as pdfium
-import zxingcpp
-from PIL import Image, UnidentifiedImageError
+from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
+
+from ledger.jsonread import JsonRefused, read_json
+from verifier.errors import DocumentMalformed, InputRefused
+from verifier.limits import MAX_ATTACHMENT_BYTES, MAX_IMAGE_BYTES, MAX_JSON_DEPTH
+from verifier.renderpool import RenderFailed, Unreadable, default_pool
 
 __all__ = [
     "MAX_IMAGE_BYTES",
     "EmbeddedClaims",
-    "decode_qr_image",
     "page_qr_text",
     "read_embedded_claims",
     "read_image_qr",
 ]
 
 ATTACHMENT_NAME = "ecert-claims.json"
-_MAX_ATTACHMENT = 256 * 1024
-_MAX_IMAGE_PIXELS = 40_000_000
-MAX_IMAGE_BYTES = 15 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -38,66 +37,75 @@ class EmbeddedClaims:
         return {str(k): str(v) for k, v in dict(self.raw.get("claims") or {}).items()}
 
 
-def read_embedded_claims(reader: PdfFileReader) -> EmbeddedClaims | None:
-    """The claims attachment, or ``None`` if absent or unreadable."""
+def _attachment(reader: PdfFileReader) -> Any:
+    """The claims attachment's stream, or ``None`` if the file has none."""
     try:
         names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
         for i in range(0, len(names) - 1, 2):
-            if str(names[i]) != ATTACHMENT_NAME:
-                continue
-            stream = names[i + 1].get_object()["/EF"]["/F"].get_object()
-            data = stream.data
-            if len(data) > _MAX_ATTACHMENT:
-                return None
-            raw = json.loads(data.decode("utf-8"))
-            return EmbeddedClaims(raw) if isinstance(raw, dict) else None
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            if str(names[i]) == ATTACHMENT_NAME:
+                return names[i + 1].get_object()["/EF"]["/F"].get_object()
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, PdfError):
         return None
     return None
 
 
-def decode_qr_image(image: Image.Image, *, thorough: bool = True) -> list[str]:
-    """Texts of the QR codes zxing-cpp finds. ``thorough`` (photos) also tries rotated,
-    inverted and downscaled views; a clean page render needs none of them."""
-    if image.width * image.height > _MAX_IMAGE_PIXELS:
-        image = image.copy()
-        image.thumbnail((6000, 6000))
-    found = zxingcpp.read_barcodes(
-        image,
-        formats=zxingcpp.BarcodeFormat.QRCode,  # type: ignore[arg-type]
-        try_rotate=thorough,
-        try_downscale=thorough,
-        try_invert=thorough,
-    )
-    return [b.text for b in found if b.valid]
+def read_embedded_claims(reader: PdfFileReader) -> EmbeddedClaims | None:
+    """The claims attachment, or ``None`` if the file has none; ``DocumentMalformed`` if it has
+    one that cannot be read (undecodable, too large, not JSON, nested too deep, not an object).
+    The stream is decoded within the reader's decode limits."""
+    stream = _attachment(reader)
+    if stream is None:
+        return None
+    try:
+        data = stream.data
+        raw = read_json(
+            data,
+            max_bytes=MAX_ATTACHMENT_BYTES,
+            max_depth=MAX_JSON_DEPTH,
+            what=f"the {ATTACHMENT_NAME} attachment",
+        )
+    except JsonRefused as exc:
+        raise DocumentMalformed(str(exc)) from exc
+    except (PdfError, ValueError, TypeError, AttributeError, KeyError) as exc:
+        raise DocumentMalformed(
+            f"the {ATTACHMENT_NAME} attachment cannot be decoded: {type(exc).__name__}"
+        ) from exc
+    if not isinstance(raw, dict):
+        raise DocumentMalformed(f"the {ATTACHMENT_NAME} attachment is not a JSON object")
+    return EmbeddedClaims(raw)
 
 
 def page_qr_text(pdf: bytes) -> list[str]:
-    """QR codes printed on the first page: a quick 72-dpi render read straight (about 2 ms for
-    our certificates' 40 mm code), then, if nothing is found, 200 dpi read thoroughly."""
-    document = pdfium.PdfDocument(io.BytesIO(pdf))
+    """QR codes printed on the first page (rendered at 72 dpi, then 200 dpi read thoroughly).
+    ``InputRefused``: too many pages or a page too large to be ours; ``RenderFailed``: could
+    not render (out of time or memory, crashed)."""
+    return default_pool().page_qr(pdf)
+
+
+def image_refusal(data: bytes) -> str | None:
+    """Why a photo is refused before anything is decoded (too large, too many pixels by its
+    header), or ``None``."""
+    if len(data) > MAX_IMAGE_BYTES:
+        return f"image larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB"
     try:
-        page = document[0]
-        for dpi, thorough in ((72, False), (200, True)):
-            image = page.render(scale=dpi / 72, grayscale=True).to_pil()
-            texts = decode_qr_image(image, thorough=thorough)
-            if texts:
-                return texts
-        return []
-    finally:
-        document.close()
+        default_pool().check_image(data)
+    except InputRefused as exc:
+        return str(exc)
+    except RenderFailed:
+        return None  # could not even look: the decode will say so
+    return None
 
 
 def read_image_qr(data: bytes) -> tuple[tuple[str, ...], str | None]:
     """The QR texts in a photo or scan, or why it could not be read (never raises: a decoder
     that fails is reported as a problem, so the answer is "take it again", not "not valid")."""
     if len(data) > MAX_IMAGE_BYTES:
-        return (), "image larger than 15 MB"
+        return (), f"image larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB"
     try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
-        return tuple(decode_qr_image(image)), None
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        return (), f"not a readable image: {type(exc).__name__}"
-    except Exception as exc:  # a decoder crash is "could not read", never a verdict
-        return (), f"the image could not be decoded: {type(exc).__name__}"
+        return tuple(default_pool().image_qr(data)), None
+    except InputRefused as exc:
+        return (), str(exc)
+    except Unreadable as exc:
+        return (), f"not a readable image: {exc}"
+    except RenderFailed as exc:  # out of time or memory, crashed: "could not read"
+        return (), f"the image could not be decoded: {exc}"

@@ -64,6 +64,7 @@ class Verifier:
             now=now or datetime.now(UTC),
             local_only=local_only,
             max_presentation_ttl=MAX_PRESENTATION_TTL_S,
+            require_nonce=self.nonces.policy.required,
         )
         return run(plan, evidence, ctx)
 

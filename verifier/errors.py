@@ -1,8 +1,9 @@
-"""Signals inside the verifier (never part of a verification's answer)."""
+"""Exceptions inside the verifier: checks turn them into check results (or repeat the run, for
+``WouldBlock``); none ever reaches an answer."""
 
 from __future__ import annotations
 
-__all__ = ["ReportUnavailable", "WouldBlock"]
+__all__ = ["DocumentMalformed", "InputRefused", "ReportUnavailable", "WouldBlock"]
 
 
 class WouldBlock(Exception):
@@ -12,3 +13,13 @@ class WouldBlock(Exception):
 
 class ReportUnavailable(Exception):
     """No verification report can be made here (no report seal is configured)."""
+
+
+class InputRefused(ValueError):
+    """The input is outside the verifier's limits (``verifier.limits``): a page too large, too
+    many pages, too many pixels. For a document this is evidence that it is not one of ours."""
+
+
+class DocumentMalformed(ValueError):
+    """A part of the document we must read (the claims attachment) is there but unreadable:
+    undecodable, too large, not JSON, nested too deep. Evidence: INVALID ``DOCUMENT_MALFORMED``."""

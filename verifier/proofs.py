@@ -1,21 +1,25 @@
 """Where a verifier gets a certificate's public proof record: each province's proof directory,
 over HTTP (the issuer service's ``/api/v1/proofs/…``) or from a folder of JSON files (offline
-copies, demos). Records never change once anchored, so they are cached."""
+copies, demos). Records never change once anchored, so they are cached.
+
+A directory is a peer, not trusted: an HTTP fetch has a total deadline and a size limit
+(``verifier.fetch``), a record is read with the bounded JSON reader (size and nesting depth),
+and anything wrong is ``ProofUnavailable`` (could not check: ERROR, never INVALID)."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from ledger.errors import LedgerError, MerkleError
+from ledger.jsonread import JsonRefused, read_json, read_json_file
 from ledger.proofrecord import ProofRecord
 from verifier.errors import WouldBlock
+from verifier.fetch import FetchFailed, PeerFetcher
+from verifier.limits import MAX_JSON_DEPTH, MAX_PROOF_BYTES
 
 __all__ = ["ProofDirectory", "ProofUnavailable"]
 
@@ -34,13 +38,15 @@ class ProofDirectory:
         self, sources: Mapping[str, str], *, timeout: float = 3.0, cache_size: int = 100_000
     ) -> None:
         self.sources = dict(sources)
-        self._client = httpx.Client(timeout=timeout)
+        self.timeout = timeout
+        """Seconds an HTTP fetch may take in all, however the directory answers."""
+        self._fetcher = PeerFetcher(connect_timeout=timeout)
         self._cache: OrderedDict[tuple[str, str], ProofRecord] = OrderedDict()
         self._lock = threading.Lock()
         self._cache_size = cache_size
 
     def close(self) -> None:
-        self._client.close()
+        self._fetcher.close()
 
     def fetch(
         self, province: str, issuer_id: str, certificate_id: str, *, local_only: bool = False
@@ -73,24 +79,29 @@ class ProofDirectory:
         return record
 
     def _fetch_raw(self, source: str, issuer_id: str, certificate_id: str) -> Any:
+        what = f"proof of {issuer_id}/{certificate_id}"
         if source.startswith(("http://", "https://")):
             url = f"{source.rstrip('/')}/api/v1/proofs/{issuer_id}/{certificate_id}"
             try:
-                response = self._client.get(url)
-            except httpx.HTTPError as exc:
-                raise ProofUnavailable(f"proof directory {source} unreachable") from exc
-            if response.status_code == 404:
+                fetched = self._fetcher.get(url, max_bytes=MAX_PROOF_BYTES, deadline=self.timeout)
+            except FetchFailed as exc:
+                raise ProofUnavailable(f"proof directory {source}: {exc}") from exc
+            if fetched.status == 404:
                 return None
-            if response.status_code != 200:
-                raise ProofUnavailable(f"proof directory {source} answered {response.status_code}")
+            if fetched.status != 200:
+                raise ProofUnavailable(f"proof directory {source} answered {fetched.status}")
             try:
-                return response.json()
-            except (ValueError, RecursionError) as exc:
-                raise ProofUnavailable("proof directory answered garbage") from exc
+                return read_json(
+                    fetched.body, max_bytes=MAX_PROOF_BYTES, max_depth=MAX_JSON_DEPTH, what=what
+                )
+            except JsonRefused as exc:
+                raise ProofUnavailable(f"proof directory {source} answered garbage: {exc}") from exc
         path = Path(source) / issuer_id / f"{certificate_id}.json"
         try:
-            return json.loads(path.read_text("utf-8"))
+            return read_json_file(
+                path, max_bytes=MAX_PROOF_BYTES, max_depth=MAX_JSON_DEPTH, what=what
+            )
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, RecursionError) as exc:
-            raise ProofUnavailable(f"cannot read {path}") from exc
+        except (OSError, JsonRefused) as exc:
+            raise ProofUnavailable(f"cannot read {path}: {exc}") from exc

@@ -23,6 +23,7 @@ class ReasonCode(StrEnum):
     # the document and its QR code
     NOT_A_PDF = "NOT_A_PDF"
     DOCUMENT_NO_CLAIMS = "DOCUMENT_NO_CLAIMS"
+    DOCUMENT_MALFORMED = "DOCUMENT_MALFORMED"
     CLAIMS_MISMATCH = "CLAIMS_MISMATCH"
     QR_MISSING = "QR_MISSING"
     QR_UNREADABLE = "QR_UNREADABLE"
@@ -48,6 +49,7 @@ class ReasonCode(StrEnum):
     PRESENTATION_TOO_LONG = "PRESENTATION_TOO_LONG"
     PRESENTATION_REPLAYED = "PRESENTATION_REPLAYED"
     NONCE_UNKNOWN = "NONCE_UNKNOWN"
+    NONCE_REQUIRED = "NONCE_REQUIRED"
     HOLDER_NOT_BOUND = "HOLDER_NOT_BOUND"
     HOLDER_MISMATCH = "HOLDER_MISMATCH"
     CLAIM_NOT_IN_CERTIFICATE = "CLAIM_NOT_IN_CERTIFICATE"
@@ -102,6 +104,11 @@ _MESSAGES: dict[ReasonCode, tuple[str, str]] = {
     ReasonCode.DOCUMENT_NO_CLAIMS: (
         "文件中没有可读取的证照数据。",
         "The file has no readable certificate data.",
+    ),
+    ReasonCode.DOCUMENT_MALFORMED: (
+        "文件结构异常或超出核验限制（数据损坏、嵌套过深或页面过大），不是有效的电子证照。",
+        "The file is malformed or beyond the verifier's limits (corrupt data, nested too deep, "
+        "or pages too large): not a genuine certificate.",
     ),
     ReasonCode.CLAIMS_MISMATCH: (
         "证照数据与登记的摘要不符。",
@@ -176,6 +183,11 @@ _MESSAGES: dict[ReasonCode, tuple[str, str]] = {
     ReasonCode.NONCE_UNKNOWN: (
         "出示码中的核验码不是本核验点发出的，或已过期。",
         "The presentation's nonce was not issued here, or has expired.",
+    ),
+    ReasonCode.NONCE_REQUIRED: (
+        "本核验点只接受带有其核验码的出示码，请持证人按本核验点提示重新出示。",
+        "This verifier accepts only presentations made for a nonce it issued; ask the holder "
+        "to show a new one.",
     ),
     ReasonCode.HOLDER_NOT_BOUND: (
         "该证照签发时未绑定持证人密钥，不能由持证人出示。",

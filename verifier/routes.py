@@ -16,9 +16,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.datastructures import UploadFile
 
+from ledger.jsonread import JsonRefused, read_json
+from verifier.document import image_refusal
 from verifier.engine import Verifier
 from verifier.errors import WouldBlock
+from verifier.limits import MAX_API_JSON_BYTES, MAX_JSON_DEPTH
 from verifier.metrics import Metrics
+from verifier.nonces import NonceBookFull, retry_after
 from verifier.pages import result_page, upload_page
 from verifier.result import VerificationReport
 from verifier.schemas import HealthOut, NonceOut, VerifyAnswer, VerifyJson
@@ -91,7 +95,28 @@ async def _from_upload(
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the uploaded file is empty")
     if data.lstrip()[:5] == b"%PDF-":
         return await _run(metrics, "pdf", lambda: verifier.verify_pdf(data))
+    # A decompression bomb is refused from its header, before anything is decoded.
+    refusal = await run_in_threadpool(image_refusal, data)
+    if refusal is not None:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, refusal)
     return await _run(metrics, "image", lambda: verifier.verify_image(data))
+
+
+def _json_body(data: bytes) -> VerifyJson:
+    """The JSON body, read with the bounded reader: 413 beyond its size, 422 for anything that
+    is not a valid request (nested too deep, not JSON, wrong fields)."""
+    if len(data) > MAX_API_JSON_BYTES:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE, f"JSON body larger than {MAX_API_JSON_BYTES:,} bytes"
+        )
+    try:
+        return VerifyJson.model_validate(
+            read_json(data, max_bytes=MAX_API_JSON_BYTES, max_depth=MAX_JSON_DEPTH, what="body")
+        )
+    except JsonRefused as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    except ValueError as exc:  # pydantic's ValidationError
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid JSON body") from exc
 
 
 router = APIRouter()
@@ -150,10 +175,7 @@ async def verify_request(request: Request) -> VerificationReport:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "send the file in field 'file'")
         return await _from_upload(verifier, metrics, upload)
     if content_type == "application/json":
-        try:
-            body = VerifyJson.model_validate_json(await request.body())
-        except ValueError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid JSON body") from exc
+        body = _json_body(await request.body())
         if body.qr_text or body.presentation:
             return await qr_text_report(verifier, metrics, body.presentation or body.qr_text or "")
         if body.issuer_id and body.certificate_id:
@@ -182,11 +204,35 @@ async def qr_page(
     return HTMLResponse(result_page(report, lang, switch))
 
 
-@router.post("/api/v1/nonce", tags=["verify"], response_model=NonceOut, operation_id="createNonce")
-async def nonce(verifier: VerifierDep) -> NonceOut:
+@router.post(
+    "/api/v1/nonce",
+    tags=["verify"],
+    response_model=NonceOut,
+    operation_id="createNonce",
+    responses={
+        429: {"description": "Too many nonces for this client; see Retry-After"},
+        503: {"description": "Too many outstanding nonces; see Retry-After"},
+    },
+)
+async def nonce(request: Request, verifier: VerifierDep) -> NonceOut:
     """A fresh nonce for a holder's presentation: it is accepted once, within ten minutes, so a
-    screenshot of the presentation cannot be used again."""
-    value, expires = verifier.nonces.issue()
+    screenshot of the presentation cannot be used again. Rate-limited per client address."""
+    client = request.client.host if request.client is not None else "unknown"
+    wait = verifier.nonces.admit(client)
+    if wait is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too many nonces for this client; try again later",
+            headers={"Retry-After": retry_after(wait)},
+        )
+    try:
+        value, expires = await verifier.nonces.issue_async()
+    except NonceBookFull as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "too many nonces outstanding; try again later",
+            headers={"Retry-After": "10"},
+        ) from exc
     return NonceOut(nonce=value.hex(), expires_at=expires)
 
 

@@ -1,17 +1,21 @@
 """The verifier service (FastAPI): an app factory that wires the verifier, the background
-syncer, the body limit and request timing to the routes in ``verifier.routes``.
+syncer, the request guard and request timing to the routes in ``verifier.routes``.
 
-Every malformed input gets a clean 4xx (never a 5xx): bodies are capped, verification runs in
-a worker thread with a timeout, and the verification itself never raises. The background syncer
-keeps the registry index fresh so requests answer from it without a node round-trip, and never
-dies (``verifier.sync``).
+Every malformed input gets a clean 4xx (never a 5xx): requests are limited before any body is
+read (``verifier.middleware``), verification runs in a worker thread with a timeout, pixel work
+in render processes that can be stopped (``verifier.renderpool``), and the verification itself
+never raises. The background syncer keeps the registry index fresh so requests answer from it
+without a node round-trip, and never dies (``verifier.sync``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import threading
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from pathlib import Path
 
 from fastapi import FastAPI, Request, status
@@ -21,20 +25,33 @@ from fastapi_offline import FastAPIOffline
 from verifier.config import VerifierConfig, build_verifier
 from verifier.engine import Verifier
 from verifier.metrics import Metrics
-from verifier.middleware import BodyLimit, Timing
+from verifier.middleware import RequestGuard, RequestLimits, Timing
+from verifier.renderpool import default_pool
 from verifier.reporting import router as report_router
 from verifier.routes import router
 from verifier.sync import IndexSyncer
 
-__all__ = ["CONFIG_ENV", "MAX_BODY_BYTES", "REGION_ENV", "app_from_environment", "create_app"]
+__all__ = [
+    "CONFIG_ENV",
+    "LIMITS_ENV",
+    "REGION_ENV",
+    "app_from_environment",
+    "create_app",
+    "limits_to_environment",
+]
 
 CONFIG_ENV = "ECERT_VERIFIER_CONFIG"
 REGION_ENV = "ECERT_VERIFIER_REGION"
-MAX_BODY_BYTES = 12 * 1024 * 1024
+LIMITS_ENV = "ECERT_VERIFIER_LIMITS"
 BUNDLE_INTERVAL_S = 60.0
 
 
-def create_app(verifier: Verifier, *, sync_interval: float | None = 1.0) -> FastAPI:
+def create_app(
+    verifier: Verifier,
+    *,
+    sync_interval: float | None = 1.0,
+    limits: RequestLimits | None = None,
+) -> FastAPI:
     """The verifier app; ``sync_interval=None`` keeps no background sync (tests drive it)."""
     metrics = Metrics()
     syncer = (
@@ -47,6 +64,8 @@ def create_app(verifier: Verifier, *, sync_interval: float | None = 1.0) -> Fast
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if syncer is not None:
             syncer.start()
+        # a render process ready before the first PDF (it takes ~0.15 s to start)
+        threading.Thread(target=default_pool().warm, name="ecert-render-warm", daemon=True).start()
         yield
         if syncer is not None:
             syncer.stop()
@@ -69,7 +88,7 @@ def create_app(verifier: Verifier, *, sync_interval: float | None = 1.0) -> Fast
             {"detail": str(exc)[:300]}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
         )
 
-    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(RequestGuard, limits=limits or RequestLimits())
     app.add_middleware(Timing, metrics=metrics)
     return app
 
@@ -80,4 +99,12 @@ def app_from_environment() -> FastAPI:
     the registry index file, which is safe to sync from several processes)."""
     path = Path(os.environ[CONFIG_ENV])
     verifier = build_verifier(VerifierConfig.load(path), path, region=os.environ[REGION_ENV])
-    return create_app(verifier)
+    limits = (
+        RequestLimits(**json.loads(os.environ[LIMITS_ENV])) if LIMITS_ENV in os.environ else None
+    )
+    return create_app(verifier, limits=limits)
+
+
+def limits_to_environment(limits: RequestLimits) -> None:
+    """Hand ``limits`` to worker processes started by ``app_from_environment``."""
+    os.environ[LIMITS_ENV] = json.dumps(asdict(limits))

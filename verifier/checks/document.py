@@ -7,7 +7,8 @@ import hashlib
 import io
 from datetime import UTC, datetime
 
-from pyhanko.pdf_utils.misc import PdfReadError
+from pyhanko.pdf_utils.decode_limits import DecodeLimits, DocumentDecodeBudget, StreamDecodeLimits
+from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from ledger.claims import ClaimsCommitment
@@ -15,15 +16,23 @@ from ledger.digest import sealed_revision_digest
 from ledger.errors import MerkleError
 from verifier.context import Context
 from verifier.document import read_embedded_claims
+from verifier.errors import DocumentMalformed
 from verifier.evidence import Evidence, Subject
+from verifier.limits import MAX_PDF_BYTES
 from verifier.names import CheckName
 from verifier.reasons import ReasonCode
 from verifier.result import Check, Status
 from verifier.runner import Found
 
-__all__ = ["MAX_PDF_BYTES", "document_claims", "document_format"]
+__all__ = ["DECODE_LIMITS", "MAX_PDF_BYTES", "document_claims", "document_format"]
 
-MAX_PDF_BYTES = 10 * 1024 * 1024
+_MIB = 1024 * 1024
+DECODE_LIMITS = DecodeLimits(
+    per_stream=StreamDecodeLimits(max_output_size=16 * _MIB),
+    document_budget=DocumentDecodeBudget(base_allowance=64 * _MIB, max_ratio=20),
+)
+"""How much pyHanko may decompress (a certificate decodes to well under 1 MB in all): a small
+PDF whose streams inflate to gigabytes fails to read instead of filling memory."""
 FORMAT = CheckName.DOCUMENT_FORMAT
 CLAIMS = CheckName.DOCUMENT_CLAIMS
 
@@ -35,9 +44,9 @@ def document_format(evidence: Evidence, _ctx: Context) -> Check | Found:
     if data.lstrip()[:5] != b"%PDF-":
         return Check(FORMAT, Status.INVALID, ReasonCode.NOT_A_PDF)
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        reader = PdfFileReader(io.BytesIO(data), strict=False, decode_limits=DECODE_LIMITS)
         _ = reader.embedded_signatures
-    except (PdfReadError, ValueError, KeyError, TypeError, IndexError) as exc:
+    except (PdfError, ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
         return Check(FORMAT, Status.INVALID, ReasonCode.NOT_A_PDF, detail=str(exc)[:200])
     return Found(Check(FORMAT, Status.VALID), evidence.but(reader=reader))
 
@@ -67,7 +76,10 @@ def document_claims(evidence: Evidence, _ctx: Context) -> Check | Found:
     salted commitment must be the one the attachment states (and the anchor binds)."""
     assert evidence.reader is not None
     assert evidence.pdf is not None
-    embedded = read_embedded_claims(evidence.reader)
+    try:
+        embedded = read_embedded_claims(evidence.reader)
+    except DocumentMalformed as exc:
+        return Check(CLAIMS, Status.INVALID, ReasonCode.DOCUMENT_MALFORMED, detail=str(exc))
     if embedded is None:
         return Check(CLAIMS, Status.INVALID, ReasonCode.DOCUMENT_NO_CLAIMS)
     raw = embedded.raw

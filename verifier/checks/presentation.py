@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ledger.presentation import HOLDER_CLAIM, Presentation, PresentationError
 from verifier.context import Context
+from verifier.errors import WouldBlock
 from verifier.evidence import Evidence, Subject
 from verifier.names import CheckName
 from verifier.nonces import NonceState
@@ -92,11 +93,16 @@ def presentation_holder(evidence: Evidence, _ctx: Context) -> Check:
 
 
 def presentation_nonce(evidence: Evidence, ctx: Context) -> Check:
-    """Last in the plan: a run repeated after ``WouldBlock`` must not have used it up."""
+    """Last in the plan: a run repeated after ``WouldBlock`` must not have used it up. The
+    nonce book is SQLite shared by the service's processes: never written on an event loop."""
     name = CheckName.PRESENTATION_NONCE
     shown = _shown(evidence)
     if not shown.nonce:
+        if ctx.require_nonce:
+            return Check(name, Status.INVALID, ReasonCode.NONCE_REQUIRED)
         return not_applicable(name, "no nonce: only the expiry limits reuse")
+    if ctx.local_only:
+        raise WouldBlock("the nonce book is written in a worker thread")
     state = ctx.nonces.consume(shown.nonce)
     if state is NonceState.FRESH:
         return Check(name, Status.VALID)

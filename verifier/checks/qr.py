@@ -8,9 +8,11 @@ from dataclasses import replace
 from ledger.qrpayload import QrPayload, QrPayloadError, decode_qr_text
 from verifier.context import Context
 from verifier.document import page_qr_text
+from verifier.errors import InputRefused
 from verifier.evidence import Evidence, Subject
 from verifier.names import CheckName
 from verifier.reasons import ReasonCode
+from verifier.renderpool import RenderFailed
 from verifier.result import Check, Status
 from verifier.runner import Found
 from verifier.unavailable import unless_registry_usable
@@ -71,6 +73,10 @@ def qr_matches_document(evidence: Evidence, _ctx: Context) -> Check | Found:
     assert evidence.subject is not None
     try:
         texts = page_qr_text(evidence.pdf)
+    except InputRefused as exc:  # too many pages, a page far larger than ours: evidence
+        return Check(MATCHES, Status.INVALID, ReasonCode.DOCUMENT_MALFORMED, detail=str(exc))
+    except RenderFailed as exc:  # out of time or memory, crashed: could not check
+        return Check(MATCHES, Status.ERROR, ReasonCode.PAGE_NOT_RENDERED, detail=str(exc))
     except Exception as exc:  # pdfium could not draw the page: could not check
         return Check(MATCHES, Status.ERROR, ReasonCode.PAGE_NOT_RENDERED, detail=type(exc).__name__)
     if not texts:
