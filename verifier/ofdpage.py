@@ -6,11 +6,14 @@ The writer draws the QR code as filled rectangles, so filled and stroked paths a
 drawn here (``M``/``S``, ``L``, ``C``; curves ``Q``/``B`` and arcs ``A`` as straight lines to
 their end points); text, images and clipping are left out: none of them carries the code. The
 work is bounded — at most ``MAX_PATHS`` path objects and ``MAX_NUMBERS`` coordinates a page, an
-image of at most ``MAX_SIDE_PX`` a side — and anything beyond is an ``OfdError``.
+image of at most ``MAX_SIDE_PX`` a side, shapes covering at most ``MAX_COVER`` times the page
+(a page of a thousand full-page fills would otherwise take minutes), ``DEADLINE_S`` a drawing —
+and anything beyond is an ``OfdError``.
 """
 
 from __future__ import annotations
 
+import time
 from xml.etree.ElementTree import Element
 
 from PIL import Image, ImageDraw
@@ -19,11 +22,22 @@ from ledger.ofd import OfdError, OfdPackage, q
 from ledger.ofddoc import OfdDocument, page_box
 from verifier.document import decode_qr_image
 
-__all__ = ["MAX_NUMBERS", "MAX_PATHS", "MAX_SIDE_PX", "ofd_page_qr_text", "rasterise_page"]
+__all__ = [
+    "DEADLINE_S",
+    "MAX_COVER",
+    "MAX_NUMBERS",
+    "MAX_PATHS",
+    "MAX_SIDE_PX",
+    "ofd_page_qr_text",
+    "rasterise_page",
+]
 
-MAX_PATHS = 20_000
+MAX_PATHS = 5_000
 MAX_NUMBERS = 400_000
 MAX_SIDE_PX = 4_000
+MAX_COVER = 20
+"""The shapes' bounding boxes may add up to this many pages (ours: well under one)."""
+DEADLINE_S = 2.0
 _PASSES = ((4.0, False), (8.0, True))
 """Pixels per millimetre and whether to decode thoroughly: a quick pass (our 40 mm code is
 about 2.6 px a module), then a sharper, thorough one if the quick pass finds nothing."""
@@ -106,6 +120,8 @@ def rasterise_page(
     if len(objects) > MAX_PATHS:
         raise OfdError(f"the page has more than {MAX_PATHS} path objects")
     budget = [MAX_NUMBERS]
+    cover = float(MAX_COVER * image.width * image.height)
+    deadline = time.monotonic() + DEADLINE_S
     for obj in objects:
         if obj.get("Visible", "true") == "false":
             continue
@@ -123,6 +139,14 @@ def rasterise_page(
                 ((bx + a * x + c * y + e) * scale, (by + b * x + d * y + f) * scale)
                 for x, y in points
             ]
+            xs, ys = [x for x, _ in mapped], [y for _, y in mapped]
+            width_px = min(max(xs), image.width) - max(min(xs), 0)
+            height_px = min(max(ys), image.height) - max(min(ys), 0)
+            cover -= max(0.0, width_px + line) * max(0.0, height_px + line)
+            if cover < 0:
+                raise OfdError(f"the page's shapes cover more than {MAX_COVER} pages")
+            if time.monotonic() > deadline:
+                raise OfdError(f"the page takes longer than {DEADLINE_S} s to draw")
             if fill and len(mapped) > 2:
                 draw.polygon(mapped, fill=fill_grey)
             if stroke:

@@ -5,6 +5,7 @@ get their reason. The forgery suite against a real node is ``test_ofd_verify.py`
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -148,3 +149,33 @@ def test_an_ofd_its_record_does_not_bind(item: IssuedOfd, sm2: SampleSm2) -> Non
     assert check is not None
     assert (check.status, check.reason) == (Status.INVALID, C.NOT_ANCHORED)
     assert "without an OFD" in check.detail
+
+
+def test_hostile_pages_and_reference_lists_are_bounded(item: IssuedOfd) -> None:
+    package = item.package
+    page = "Doc_0/Pages/Page_0/Content.xml"
+    full = (
+        '<ofd:PathObject ID="9" Boundary="0 0 210 297" Fill="true" Stroke="false">'
+        "<ofd:AbbreviatedData>M 0 0 L 210 0 L 210 297 L 0 297 C</ofd:AbbreviatedData>"
+        "</ofd:PathObject>"
+    )
+    heavy = package[page].replace(b"</ofd:Layer>", (full * 2000).encode() + b"</ofd:Layer>")
+    started = time.monotonic()
+    report = _verify(item, package.with_files({page: heavy}).to_zip())
+    assert time.monotonic() - started < 5
+    assert _status(report, N.QR_MATCHES_DOCUMENT) == (Status.ERROR, C.PAGE_NOT_RENDERED)
+    assert _status(report, N.OFD_REFERENCES) == (Status.INVALID, C.OFD_FILE_CHANGED)
+    assert report.verdict is Verdict.INVALID
+    # one 8 MB file named by 5,000 references is digested once
+    signature = "Doc_0/Signs/Sign_0/Signature.xml"
+    big = "Doc_0/Res/big.bin"
+    reference = (
+        f'<ofd:Reference FileRef="/{big}"><ofd:CheckValue>AA==</ofd:CheckValue></ofd:Reference>'
+    )
+    listed = package[signature].replace(
+        b"</ofd:References>", (reference * 5000).encode() + b"</ofd:References>"
+    )
+    started = time.monotonic()
+    report = _verify(item, package.with_files({signature: listed, big: bytes(8 << 20)}).to_zip())
+    assert time.monotonic() - started < 5
+    assert _status(report, N.OFD_REFERENCES) == (Status.INVALID, C.OFD_REFERENCES_CHANGED)
