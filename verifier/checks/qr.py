@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ledger.ofd import OfdError
 from ledger.qrpayload import QrPayload, QrPayloadError, decode_qr_text
 from verifier.context import Context
 from verifier.document import page_qr_text
@@ -89,8 +90,10 @@ def qr_matches_ofd(evidence: Evidence, _ctx: Context) -> Check | Found:
     assert evidence.ofd_document is not None
     try:
         texts = ofd_page_qr_text(evidence.ofd_package, evidence.ofd_document)
-    except Exception as exc:  # the page could not be drawn (or is beyond the limits)
+    except OfdError as exc:  # beyond the drawing limits, or a page that does not parse
         return Check(MATCHES, Status.ERROR, ReasonCode.PAGE_NOT_RENDERED, detail=str(exc)[:200])
+    except Exception as exc:  # the page could not be drawn: could not check
+        return Check(MATCHES, Status.ERROR, ReasonCode.PAGE_NOT_RENDERED, detail=type(exc).__name__)
     return _page_qr_matches(evidence, texts)
 
 
