@@ -1,5 +1,5 @@
 """Verifier service speed: QR-text verifications per second over HTTP under concurrent load,
-and PDF verification latency, each beside a baseline measured in the same run.
+and PDF and OFD verification latency, each beside a baseline measured in the same run.
 
 Setup (not timed): a throwaway anvil node on 127.0.0.1, a one-province consortium, ``--certs``
 business licences issued, sealed and anchored, their public proofs exported to a folder and a
@@ -11,6 +11,9 @@ Measured:
   every issued PDF, beside its baseline, pyHanko alone (``PdfFileReader`` +
   ``validate_pdf_signature`` with the same trust roots) on the same PDFs; the page's QR code
   read through a render process, beside the same render and decode in process;
+  ``Verifier.verify_ofd`` over the OFDs of the same certificates (the first ``--pdfs`` are
+  issued in both formats, one v3 leaf each), beside the SM2 seal primitive alone
+  (``ledger.ofdseal.verify_ofd_seals``: unzip, SM3 check values, SM2 signatures);
 - over HTTP: the verifier service started as its own process (``python -m cli.main serve
   verifier --region ZJ --config … --workers 2``: a worker per core, sharing the machine with the
   load generator; ``--workers 1 --pin`` gives one worker core 0 and the client core 1), warmed
@@ -24,7 +27,8 @@ Measured:
   (c) the same QR load again while 4 more connections flood ``POST /api/v1/nonce`` (no login
   needed) as fast as they are answered — 200 or 429 (the per-client rate limit), both count as
   answered; its p99 is compared with (b)'s, the baseline;
-  then ``POST /api/v1/verify`` multipart with each PDF, one at a time (latency, not load).
+  then ``POST /api/v1/verify`` multipart with each PDF, then each OFD, one at a time (latency,
+  not load).
 The load generator is a minimal HTTP/1.1 keep-alive client on asyncio streams written here: it
 costs a few tens of microseconds per request, so it is not what limits the figures (the
 ``/healthz`` baseline shows how far above the verifier's rate it can go).
@@ -62,12 +66,14 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
+from issuer.formats import BOTH, PDF_ONLY
 from issuer.pipeline import Pipeline, Submission
 from issuer.samples import department_id, sample_record
 from issuer.site import DepartmentConfig, ProvinceConfig, Site, bootstrap_network
 from issuer.store import open_store
 from ledger.chain import Chain
 from ledger.node import AnvilNode, free_port
+from ledger.ofdseal import verify_ofd_seals
 from verifier.config import VerifierConfig, build_verifier
 from verifier.engine import Verifier
 from verifier.pixels import page_qr_texts
@@ -135,17 +141,21 @@ class Consortium:
     config_path: Path
     qr_texts: list[str]
     pdfs: list[bytes]
+    ofds: list[bytes]
+    """The OFDs of the first certificates (issued in both formats)."""
 
 
-def build_consortium(home: Path, rpc_url: str, count: int) -> Consortium:
-    """Issue, seal and anchor ``count`` business licences; export their proofs to a folder and
-    write the verifier's configuration, as ``tests/verifier/conftest.py`` does."""
+def build_consortium(home: Path, rpc_url: str, count: int, twins: int) -> Consortium:
+    """Issue, seal and anchor ``count`` business licences, the first ``twins`` of them as a PDF
+    and an OFD; export their proofs to a folder and write the verifier's configuration, as
+    ``tests/verifier/conftest.py`` does."""
     deployment = bootstrap_network(
         home,
         PASSWORD,
         Chain.connect(rpc_url),
         [ProvinceConfig("ZJ", "浙江省", "https://zj.verify.ecert.example")],
         [DepartmentConfig(ISSUER, "浙江省市场监督管理局", "ZJ", ["BUSINESS_LICENCE"])],
+        sm2_seals=True,
     ).deployment
     site = Site(home, PASSWORD)
     pipeline = Pipeline(
@@ -156,15 +166,12 @@ def build_consortium(home: Path, rpc_url: str, count: int) -> Consortium:
     )
     rng = random.Random(7)
     until = (datetime.now(UTC) + timedelta(days=365)).date()
-    results = pipeline.submit(
-        ISSUER,
-        [
-            Submission(
-                f"bench-{n}", "BUSINESS_LICENCE", sample_record("BUSINESS_LICENCE", rng), until
-            )
-            for n in range(count)
-        ],
-    )
+    subs = [
+        Submission(f"bench-{n}", "BUSINESS_LICENCE", sample_record("BUSINESS_LICENCE", rng), until)
+        for n in range(count)
+    ]
+    results = pipeline.submit(ISSUER, subs[:twins], formats=BOTH)
+    results += pipeline.submit(ISSUER, subs[twins:], formats=PDF_ONLY)
     numbers = [r.certificate_id or "" for r in results]
     while pipeline.seal_pending(limit=64):
         pass
@@ -177,16 +184,19 @@ def build_consortium(home: Path, rpc_url: str, count: int) -> Consortium:
         (proofs / f"{number}.json").write_text(json.dumps(pipeline.public_proof(ISSUER, number)))
         qr_texts.append(str(pipeline.certificate(ISSUER, number)["qr"]))
         pdfs.append(pipeline.pdf(ISSUER, number))
+    ofds = [pipeline.ofd(ISSUER, number) for number in numbers[:twins]]
     site.pki.export_roots(home / "roots.pem")
+    site.sm2.export_roots(home / "sm2-roots.pem")
     config_path = home / "verifier.json"
     VerifierConfig(
         rpc_url=rpc_url,
         registry_address=deployment.registry_address,
         deploy_block=deployment.deploy_block,
         trust_roots="roots.pem",
+        sm2_trust_roots="sm2-roots.pem",
         proof_directories={"*": "proofs"},
     ).save(config_path)
-    return Consortium(config_path, qr_texts, pdfs)
+    return Consortium(config_path, qr_texts, pdfs, ofds)
 
 
 def in_process_verifier(consortium: Consortium, home: Path) -> Verifier:
@@ -268,6 +278,37 @@ def page_qr_costs(pdfs: list[bytes], rounds: int) -> tuple[list[float], list[flo
             if not texts[0] or texts[0] != texts[1]:
                 raise SystemExit(f"the render process and this process read {texts}")
     return pooled, direct
+
+
+def ofd_in_process(verifier: Verifier, ofds: list[bytes], rounds: int) -> list[float]:
+    times = []
+    for r in range(rounds + 1):
+        for data in ofds:
+            t0 = time.perf_counter()
+            report = verifier.verify_ofd(data)
+            took = time.perf_counter() - t0
+            if report.verdict is not Verdict.VALID:
+                bad = [f"{c.name}={c.reason}" for c in report.failures()]
+                raise SystemExit(f"in-process OFD verification is {report.verdict.value}: {bad}")
+            if r:  # round 0 warms up
+                times.append(took)
+    return times
+
+
+def ofd_seals_alone(ofds: list[bytes], rounds: int) -> list[float]:
+    """Baseline: the SM2 seal primitive alone (unzip, every SM3 check value, both SM2
+    signatures), no trust chain, page, claims or registry."""
+    times = []
+    for r in range(rounds + 1):
+        for data in ofds:
+            t0 = time.perf_counter()
+            report = verify_ofd_seals(data)
+            took = time.perf_counter() - t0
+            if not report.intact:
+                raise SystemExit(f"the OFD seal primitive finds the seal not intact: {report}")
+            if r:
+                times.append(took)
+    return times
 
 
 def pyhanko_alone(verifier: Verifier, pdfs: list[bytes], rounds: int) -> list[float]:
@@ -381,13 +422,13 @@ def qr_request(text: str) -> bytes:
     return http_request("POST", "/api/v1/verify", body, "application/json")
 
 
-def pdf_request(data: bytes) -> bytes:
+def pdf_request(data: bytes, name: str = "certificate.pdf", kind: str = "application/pdf") -> bytes:
     boundary = "ecertbench" + os.urandom(8).hex()
     body = (
         (
             f"--{boundary}\r\n"
-            'Content-Disposition: form-data; name="file"; filename="certificate.pdf"\r\n'
-            "Content-Type: application/pdf\r\n\r\n"
+            f'Content-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            f"Content-Type: {kind}\r\n\r\n"
         ).encode()
         + data
         + f"\r\n--{boundary}--\r\n".encode()
@@ -546,7 +587,7 @@ def main() -> int:
         )
         node.start()
         try:
-            consortium = build_consortium(home, node.rpc_url, args.certs)
+            consortium = build_consortium(home, node.rpc_url, args.certs, args.pdfs)
             setup = time.perf_counter() - started
             pdf_pages = int(PdfFileReader(io.BytesIO(consortium.pdfs[0])).root["/Pages"]["/Count"])
             pdf_kib = sum(len(p) for p in consortium.pdfs) / len(consortium.pdfs) / 1024
@@ -559,6 +600,8 @@ def main() -> int:
             pdf_local = pdf_in_process(verifier, pdfs, 2)
             page_pooled, page_direct = page_qr_costs(pdfs, 2)
             hanko = pyhanko_alone(verifier, pdfs, 2)
+            ofd_local = ofd_in_process(verifier, consortium.ofds, 2)
+            sm2_alone = ofd_seals_alone(consortium.ofds, 2)
             verifier.proofs.close()
             verifier.chain.index.close()
 
@@ -596,6 +639,17 @@ def main() -> int:
                 connections=1,
                 seconds=60.0,
                 max_requests=2 * len(pdf_bodies),
+                ok=verdict_valid,
+            )
+            ofd_bodies = [
+                pdf_request(o, "certificate.ofd", "application/ofd") for o in consortium.ofds
+            ]
+            ofd_http = drive(
+                service,
+                ofd_bodies * 2,
+                connections=1,
+                seconds=60.0,
+                max_requests=2 * len(ofd_bodies),
                 ok=verdict_valid,
             )
         finally:
@@ -653,6 +707,24 @@ def main() -> int:
         f"  p99 {ms(percentile(pdf_http.latencies, 99))}"
         f"  POST /api/v1/verify multipart, one at a time ({pdf_http.errors} errors)"
     )
+    ofd_kib = sum(len(o) for o in consortium.ofds) / max(1, len(consortium.ofds)) / 1024
+    print(
+        f"OFD verification latency (the same certificates' OFDs, {ofd_kib:.0f} KiB each), "
+        f"{len(ofd_local)} verifications each:"
+    )
+    print(
+        f"  p50 {ms(percentile(sm2_alone, 50))}  p99 {ms(percentile(sm2_alone, 99))}"
+        "  baseline: the SM2 seal primitive alone (unzip, SM3 check values, SM2 signatures)"
+    )
+    print(
+        f"  p50 {ms(percentile(ofd_local, 50))}  p99 {ms(percentile(ofd_local, 99))}"
+        "  Verifier.verify_ofd in process (seal, SM2 chain, claims, page QR, registry checks)"
+    )
+    print(
+        f"  p50 {ms(percentile(ofd_http.latencies, 50))}"
+        f"  p99 {ms(percentile(ofd_http.latencies, 99))}"
+        f"  POST /api/v1/verify multipart, one at a time ({ofd_http.errors} errors)"
+    )
 
     verdicts = [
         (
@@ -683,6 +755,7 @@ def main() -> int:
             <= PDF_P50_TARGET_MS
             and pdf_http.errors == 0,
         ),
+        (f"OFD over HTTP errors {ofd_http.errors} (must be 0)", ofd_http.errors == 0),
     ]
     for text, passed in verdicts:
         print(f"{'PASS' if passed else 'FAIL'}  {text}")

@@ -1,5 +1,5 @@
-"""Issuer commands: ``ecert issue``, ``status``, ``revoke``, ``token``, ``audit``, ``trust``,
-``pki rotate-seal`` and ``serve issuer``."""
+"""Issuer commands: ``ecert issue``, ``status``, ``download``, ``revoke``, ``token``, ``audit``,
+``trust``, ``pki rotate-seal`` and ``serve issuer``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import qrcode
 import typer
@@ -23,6 +23,7 @@ from cli.workspace import home
 from issuer.api import create_app
 from issuer.audit import AuditReport, check_audit
 from issuer.checkpoints import CheckpointFile, CheckpointFileError
+from issuer.formats import Format, parse_formats
 from issuer.limits import RequestLimits
 from issuer.pipeline import Pipeline, PipelineError
 from issuer.pkistore import PkiStore
@@ -67,6 +68,7 @@ def _pipeline(
     max_backoff: float = 60.0,
     workers: int = 1,
     tsa_url: str | None = None,
+    formats: tuple[Format, ...] | None = None,
 ) -> Pipeline:
     site = open_site()
     try:
@@ -90,12 +92,30 @@ def _pipeline(
             sealing_pool=pool,
             checkpoint_file=checkpoint_file(),
             proof_folder=proof_folder(),
+            formats=formats,
         )
     except LedgerError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
 
 
+def _formats(text: str | None) -> tuple[Format, ...] | None:
+    if text is None:
+        return None
+    try:
+        return parse_formats(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--formats") from exc
+
+
+FormatsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--formats",
+        help="pdf, ofd or pdf,ofd: the PAdES PDF and/or the OFD sealed with the SM2 e-seal "
+        "(default: both when the department has an SM2 seal, else pdf).",
+    ),
+]
 TsaOpt = Annotated[
     str | None,
     typer.Option("--tsa-url", help="RFC 3161 timestamp service: seals become PAdES B-T."),
@@ -110,8 +130,11 @@ def issue(
     wait: Annotated[float, typer.Option(help="Seconds to wait for anchoring.")] = 60.0,
     workers: Annotated[int, typer.Option(help="Sealing processes.")] = 2,
     tsa_url: TsaOpt = None,
+    formats: FormatsOpt = None,
 ) -> None:
-    """Issue certificates from a file: validate, seal, anchor, write PDFs and QR images."""
+    """Issue certificates from a file: validate, seal, anchor, write PDFs (and OFDs) and QR
+    images."""
+    chosen = _formats(formats)
     pipeline = _pipeline(issuer, workers=workers, tsa_url=tsa_url)
     try:
         submissions = list(read_records(data, cert_type))
@@ -119,7 +142,7 @@ def issue(
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
     try:
-        results = pipeline.submit(issuer, submissions, actor="cli")
+        results = pipeline.submit(issuer, submissions, actor="cli", formats=chosen)
     except PipelineError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from exc
@@ -155,16 +178,9 @@ def issue(
         view = pipeline.certificate(issuer, result.certificate_id or "")
         if view["status"] == "FAILED":
             failed.append((result.certificate_id or "", view["failure_reason"] or ""))
-        path = out / f"{result.certificate_id}.pdf"
-        try:
-            path.write_bytes(pipeline.pdf(issuer, result.certificate_id or ""))
-            qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=8, border=4)
-            qr.add_data(view["qr"])
-            qr.make_image().save(str(out / f"{result.certificate_id}-qr.png"))
-        except PipelineError:
-            path = Path("-")
+        written = _write_documents(pipeline, issuer, result.certificate_id or "", view, out)
         waiting += view["status"] not in _SETTLED
-        table.add_row(result.reference, result.certificate_id or "", view["status"], path.name)
+        table.add_row(result.reference, result.certificate_id or "", view["status"], written or "-")
     console.print(table)
     rejected = [r for r in results if not r.accepted]
     for result in rejected:
@@ -180,6 +196,48 @@ def issue(
         raise typer.Exit(2)
     if rejected or failed:
         raise typer.Exit(1)
+
+
+def _write_documents(
+    pipeline: Pipeline, issuer: str, number: str, view: dict[str, Any], out: Path
+) -> str:
+    """Write the certificate's sealed documents and QR image into ``out``; their names."""
+    names = []
+    for kind in parse_formats(view.get("formats") or ["pdf"]):
+        fetch = pipeline.pdf if kind is Format.PDF else pipeline.ofd
+        try:
+            (out / f"{number}.{kind.value}").write_bytes(fetch(issuer, number))
+        except PipelineError:
+            continue
+        names.append(f"{number}.{kind.value}")
+    if names:
+        qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=8, border=4)
+        qr.add_data(view["qr"])
+        qr.make_image().save(str(out / f"{number}-qr.png"))
+    return ", ".join(names)
+
+
+def download(
+    certificate_id: str,
+    issuer: IssuerOpt,
+    kind: Annotated[
+        Format, typer.Option("--format", help="pdf (PAdES) or ofd (GB/T 33190, SM2 e-seal).")
+    ] = Format.PDF,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default: NUMBER.pdf/.ofd).")
+    ] = None,
+) -> None:
+    """Write a sealed certificate's PDF or OFD file (exit 1 if it has none yet)."""
+    pipeline = _pipeline(issuer)
+    fetch = pipeline.pdf if kind is Format.PDF else pipeline.ofd
+    try:
+        data = fetch(issuer, certificate_id)
+    except PipelineError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    target = out or Path(f"{certificate_id}.{kind.value}")
+    target.write_bytes(data)
+    console.print(f"wrote {target} ({len(data):,} bytes)")
 
 
 def status(
@@ -339,9 +397,16 @@ def audit_verify() -> None:
 @trust_app.command("roots")
 def trust_roots(
     out: Annotated[Path, typer.Option(help="PEM file to write.")] = Path("ecert-roots.pem"),
-    sm2: Annotated[bool, typer.Option("--sm2", help="The SM2 (national standard) root.")] = False,
+    sm2: Annotated[
+        bool,
+        typer.Option(
+            "--sm2",
+            help="The SM2 (national standard) trust list: the SM2 root and the province SM2 "
+            "CAs, for verifiers' sm2_trust_roots.",
+        ),
+    ] = False,
 ) -> None:
-    """Write the national root certificate(s) as PEM."""
+    """Write the national root certificate(s) as PEM (with --sm2: the SM2 trust list)."""
     try:
         path = (
             Sm2PkiStore(home(), password_from_env()).export_roots(out)
@@ -470,24 +535,34 @@ def serve_issuer(
     max_uploads: Annotated[
         int, typer.Option(min=1, help="Request bodies in flight at once (wait, then 503).")
     ] = 8,
+    formats: FormatsOpt = None,
 ) -> None:
-    """The issuer API on 127.0.0.1 (OpenAPI at /docs), with its pipeline worker."""
+    """The issuer API on 127.0.0.1 (OpenAPI at /docs), with its pipeline worker. ``--formats``
+    is the default for requests that name none."""
     configure_service()
+    chosen = _formats(formats)
     limits = RequestLimits(
         max_body_bytes=int(max_body_mb * 1024 * 1024),
         max_concurrent=max_concurrent,
         max_concurrent_uploads=max_uploads,
     )
-    app = create_app(
-        _pipeline(
-            batch_size=batch_size,
-            batch_window=batch_window,
-            max_backoff=max_backoff,
-            workers=workers,
-            tsa_url=tsa_url,
-        ),
-        limits=limits,
+    pipeline = _pipeline(
+        batch_size=batch_size,
+        batch_window=batch_window,
+        max_backoff=max_backoff,
+        workers=workers,
+        tsa_url=tsa_url,
+        formats=chosen,
     )
+    if chosen and Format.OFD in chosen:
+        lacking = sorted(i for i, d in pipeline.departments.items() if d.ofd_sealer is None)
+        if lacking:
+            err.print(
+                f"[red]--formats {formats}: no SM2 seal for {', '.join(lacking)} "
+                "(ecert pki issue-seal --sm2)[/]"
+            )
+            raise typer.Exit(2)
+    app = create_app(pipeline, limits=limits)
     console.print(f"issuer API on http://127.0.0.1:{port} (home {home()})")
     uvicorn.run(
         app,

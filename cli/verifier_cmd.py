@@ -103,7 +103,9 @@ def _render(report: VerificationReport, lang: str) -> None:
 
 
 def verify(
-    target: Annotated[str, typer.Argument(help="A PDF or image path, QR text, or ISSUER/NUMBER.")],
+    target: Annotated[
+        str, typer.Argument(help="A PDF, OFD or image path, QR text, or ISSUER/NUMBER.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     region: RegionOpt = None,
     config: ConfigOpt = None,
@@ -129,11 +131,7 @@ def verify(
                 f"[red]{path} is larger than {MAX_INPUT_BYTES // 2**20} MB: not a certificate[/]"
             )
             raise typer.Exit(2)
-        report = (
-            verifier.verify_pdf(data)
-            if data.lstrip()[:5] == b"%PDF-"
-            else verifier.verify_image(data)
-        )
+        report = verifier.verify_file(data)  # PDF, OFD, or a photo of a QR code
     elif "/" in target and "://" not in target and len(target.split("/")) == 2:
         issuer_id, number = target.split("/")
         report = verifier.verify_id(issuer_id, number)

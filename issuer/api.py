@@ -1,5 +1,5 @@
 """The issuer API (FastAPI): submit certificates, follow their progress, download the sealed
-PDF, revoke — each call authenticated by a department token and limited to its issuer and
+PDF and OFD, revoke — each call authenticated by a department token and limited to its issuer and
 certificate types — plus a public proof endpoint that verifiers in any province may query.
 
 Request limits (``issuer.limits``) apply before any body is read: a body needs a valid token
@@ -19,7 +19,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -30,8 +30,9 @@ from pydantic import BaseModel, Field
 
 from issuer.apidocs import install_catalogue_openapi, submission_examples
 from issuer.console import LOGIN_PATH, console_token, install_console
+from issuer.formats import parse_formats
 from issuer.limits import RequestGuard, RequestLimits
-from issuer.pipeline import Pipeline, PipelineError, Submission
+from issuer.pipeline import FormatUnavailable, Pipeline, PipelineError, Submission
 from issuer.tokens import Caller, authenticate
 from ledger.catalogue import catalogue
 from ledger.codes import RevocationReason
@@ -63,6 +64,15 @@ class CertificateIn(BaseModel):
 
 class SubmitIn(BaseModel):
     certificates: list[CertificateIn] = Field(min_length=1, max_length=MAX_BATCH)
+    formats: list[Literal["pdf", "ofd"]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2,
+        description="The documents to issue each certificate as: the PAdES PDF and/or the OFD "
+        "(GB/T 33190, SM2 e-seal). Default: both when the department has an SM2 seal, else the "
+        "PDF (or the service's --formats). One record and one anchor cover both.",
+        examples=[["pdf", "ofd"]],
+    )
 
 
 class FieldErrorOut(BaseModel):
@@ -184,7 +194,8 @@ def healthz(request: Request) -> dict[str, Any]:
             "model": SubmitRefusedOut,
             "description": "No record accepted: each refusal named by record and field "
             "(an unknown type is a refusal of its record: `cert_type: unknown certificate "
-            "type`).",
+            "type`); or `formats` asks for an OFD from a department without an SM2 seal "
+            "(`detail` says so).",
         },
     },
 )
@@ -207,8 +218,13 @@ async def submit(
         Submission(c.reference, c.cert_type, c.claims, c.valid_until, c.holder_key)
         for c in body.certificates
     ]
+    formats = parse_formats(body.formats) if body.formats else None
     try:
-        results = await run_in_threadpool(pipeline.submit, who.issuer_id, subs, actor=who.actor)
+        results = await run_in_threadpool(
+            pipeline.submit, who.issuer_id, subs, actor=who.actor, formats=formats
+        )
+    except FormatUnavailable as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     except PipelineError as exc:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from exc
     out = [
@@ -252,6 +268,30 @@ async def pdf(certificate_id: str, who: CallerDep, pipeline: PipelineDep) -> Res
         data,
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{certificate_id}.pdf"'},
+    )
+
+
+@router.get(
+    "/api/v1/certificates/{certificate_id}/ofd",
+    tags=["certificates"],
+    response_class=Response,
+    responses={
+        200: {"content": {"application/ofd": {}}, "description": "The sealed OFD file"},
+        409: {"description": "Not sealed yet, or issued without an OFD"},
+    },
+)
+async def ofd(certificate_id: str, who: CallerDep, pipeline: PipelineDep) -> Response:
+    """The certificate as an OFD document (GB/T 33190) sealed with the department's SM2 e-seal
+    (GB/T 38540): the exact bytes its anchored leaf binds."""
+    await run_in_threadpool(_owned, pipeline, who, certificate_id)
+    try:
+        data = await run_in_threadpool(pipeline.ofd, who.issuer_id, certificate_id)
+    except PipelineError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    return Response(
+        data,
+        media_type="application/ofd",
+        headers={"Content-Disposition": f'attachment; filename="{certificate_id}.ofd"'},
     )
 
 

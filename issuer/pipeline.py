@@ -4,8 +4,10 @@
   allowed) and stores the valid ones with their audit entry before returning, so an
   acknowledged request survives any crash; a repeated ``reference`` returns the first
   submission, never a duplicate.
-- ``seal_pending`` renders, seals and fixes each certificate's leaf. A record that cannot be
-  sealed ends ``FAILED`` with its reason and the others go on.
+- ``seal_pending`` renders, seals and fixes each certificate's leaf: the PAdES PDF, and the
+  SM2-sealed OFD for records issued in both formats (the default for a department with an SM2
+  seal), one leaf binding both. A record that cannot be sealed ends ``FAILED`` with its reason
+  and the others go on.
 - ``close_batches`` groups sealed certificates into Merkle batches by size or age.
 - ``anchor_pending`` records batch roots on chain (``issuer.anchoring``): unreachable node →
   retry with backoff; registry refusal → the batch ends ``FAILED`` with the reason.
@@ -35,6 +37,7 @@ from issuer.anchoring import AnchorCounts, Anchorer
 from issuer.audit import append_audit, sign_checkpoint
 from issuer.checkpoints import Checkpoint, CheckpointFile, CheckpointFileError
 from issuer.department import Department
+from issuer.formats import PDF_ONLY, Format, format_text, parse_formats
 from issuer.names import holder_names
 from issuer.permits import RegistryPermits
 from issuer.sealing import SealFailure, SealingPool, SealJob, SealOutcome, try_seal
@@ -59,6 +62,7 @@ from ledger.registry import Registry
 
 __all__ = [
     "AnchorCounts",
+    "FormatUnavailable",
     "Pipeline",
     "PipelineError",
     "StepCounts",
@@ -72,6 +76,10 @@ MAX_BACKOFF = timedelta(seconds=60)
 
 class PipelineError(LedgerError):
     """A pipeline request that cannot be carried out (unknown certificate, wrong state...)."""
+
+
+class FormatUnavailable(PipelineError):
+    """A format the department cannot issue (an OFD without an SM2 seal)."""
 
 
 @dataclass
@@ -106,6 +114,7 @@ class Pipeline:
         checkpoint_file: CheckpointFile | None = None,
         permit_ttl: timedelta = timedelta(seconds=5),
         proof_folder: Path | None = None,
+        formats: tuple[Format, ...] | None = None,
     ) -> None:
         self.sessions = sessions
         self.departments = {d.issuer_id: d for d in departments}
@@ -119,6 +128,9 @@ class Pipeline:
         """Where anchored certificates' public proof records are written as
         ``<issuer>/<number>.json`` (the folder a verifier's ``proof_directories`` names);
         ``None``: only served by ``GET /api/v1/proofs/...``."""
+        self.formats = formats
+        """The formats of a submission that names none; ``None``: each department's own
+        default (PDF and OFD with an SM2 seal, else the PDF alone)."""
         self._proofs_caught_up = False
         self.work_lock = WorkLock(sessions.kw["bind"])
         self._permits = (
@@ -136,6 +148,21 @@ class Pipeline:
         except KeyError as exc:
             raise PipelineError(f"this site does not issue for {issuer_id}") from exc
 
+    def formats_for(
+        self, issuer_id: str, requested: tuple[Format, ...] | None = None
+    ) -> tuple[Format, ...]:
+        """The formats a submission is issued in: ``requested``, else the pipeline's, else the
+        department's default; ``FormatUnavailable`` for an OFD from a department without an
+        SM2 seal."""
+        dept = self.department(issuer_id)
+        chosen = requested or self.formats or dept.default_formats
+        if Format.OFD in chosen and dept.ofd_sealer is None:
+            raise FormatUnavailable(
+                f"{issuer_id} has no SM2 seal, so it cannot issue OFD "
+                "(ecert pki issue-seal --sm2); issue the PDF alone (formats: pdf)"
+            )
+        return chosen
+
     def keep_checkpoint(self, checkpoint: Checkpoint) -> None:
         """Append a checkpoint (already in the database) to the file outside it."""
         if self.checkpoint_file is None:
@@ -148,13 +175,21 @@ class Pipeline:
     # ------------------------------------------------------------------ receive
 
     def submit(
-        self, issuer_id: str, submissions: Sequence[Submission], *, actor: str = "system"
+        self,
+        issuer_id: str,
+        submissions: Sequence[Submission],
+        *,
+        actor: str = "system",
+        formats: tuple[Format, ...] | None = None,
     ) -> list[SubmitResult]:
         """Check every record and durably store the valid ones, with their audit entry, in one
         transaction before returning; bad records are reported by field, the rest go on. A
         reference seen before returns the earlier certificate instead of a new one. Refuses the
-        whole submission (``PipelineError``) if the registry does not let the issuer issue."""
+        whole submission (``PipelineError``) if the registry does not let the issuer issue, or
+        (``FormatUnavailable``) if it asks for a format the department cannot issue. The new
+        certificates are issued in ``formats`` (see ``formats_for``)."""
         dept = self.department(issuer_id)
+        chosen = self.formats_for(issuer_id, formats)
         permit = self._permits.permit(issuer_id) if self._permits is not None else None
         if permit is not None and not permit.registered:
             raise PipelineError(f"the registry does not know issuer {issuer_id}")
@@ -171,15 +206,19 @@ class Pipeline:
             results.append(None)
             valid.append((position, sub, claims))
         try:
-            stored = self._store_all(dept, [(s, c) for _, s, c in valid], actor)
+            stored = self._store_all(dept, [(s, c) for _, s, c in valid], actor, chosen)
         except IntegrityError:  # a concurrent request stored one of these references first
-            stored = [self._store_all(dept, [(s, c)], actor)[0] for _, s, c in valid]
+            stored = [self._store_all(dept, [(s, c)], actor, chosen)[0] for _, s, c in valid]
         for (position, _, _), result in zip(valid, stored, strict=True):
             results[position] = result
         return [r for r in results if r is not None]
 
     def _store_all(
-        self, dept: Department, items: Sequence[tuple[Submission, dict[str, str]]], actor: str
+        self,
+        dept: Department,
+        items: Sequence[tuple[Submission, dict[str, str]]],
+        actor: str,
+        formats: tuple[Format, ...] = PDF_ONLY,
     ) -> list[SubmitResult]:
         if not items:
             return []
@@ -217,6 +256,7 @@ class Pipeline:
                     valid_from=now,
                     valid_until=until,
                     holder_names=holder_names(sub.cert_type, claims),
+                    formats=format_text(formats),
                 )
                 session.add(cert)
                 known[sub.reference] = cert
@@ -311,7 +351,8 @@ class Pipeline:
                 cert.leaf = outcome.leaf
                 cert.leaf_version = outcome.leaf_version
                 cert.qr_text = outcome.qr_text
-                session.add(Document(certificate_pk=cert.id, pdf=outcome.pdf))
+                cert.ofd_digest = outcome.ofd_digest
+                session.add(Document(certificate_pk=cert.id, pdf=outcome.pdf, ofd=outcome.ofd))
                 record_progress(session, cert, CertStatus.SEALED, outcome.level)
             for issuer_id, numbers in failed.items():
                 append_audit(
@@ -335,6 +376,7 @@ class Pipeline:
             issued_at=aware(cert.issued_at),
             valid_from=aware(cert.valid_from),
             valid_until=aware(cert.valid_until) if cert.valid_until else None,
+            formats=parse_formats(cert.formats or "pdf"),
         )
 
     # ------------------------------------------------------------------ batch
@@ -505,6 +547,7 @@ class Pipeline:
                     {"status": e.status, "at": aware(e.at).isoformat(), "detail": e.detail}
                     for e in events
                 ],
+                "formats": (cert.formats or "pdf").split(","),
                 "proof": cert.proof,
                 "qr": cert.qr_text,
                 "revocation_reason": cert.revocation_reason,
@@ -534,15 +577,29 @@ class Pipeline:
             index=int(proof["index"]),
             block=int(proof["block"]),
             leaf_version=cert.leaf_version or 1,
+            ofd_digest=cert.ofd_digest if (cert.leaf_version or 1) >= 3 else None,
         )
 
     def pdf(self, issuer_id: str, certificate_id: str) -> bytes:
+        """The sealed PDF; ``PipelineError`` if not sealed yet or issued without one."""
+        return self._document(issuer_id, certificate_id, Format.PDF)
+
+    def ofd(self, issuer_id: str, certificate_id: str) -> bytes:
+        """The sealed OFD file (the exact bytes its leaf binds); ``PipelineError`` if not
+        sealed yet or issued without one."""
+        return self._document(issuer_id, certificate_id, Format.OFD)
+
+    def _document(self, issuer_id: str, certificate_id: str, kind: Format) -> bytes:
         with self.sessions() as session:
             cert = self._find(session, issuer_id, certificate_id)
             doc = session.get(Document, cert.id)
             if doc is None:
                 raise PipelineError(f"{certificate_id} is not sealed yet")
-            return doc.pdf
+            data = doc.pdf if kind is Format.PDF else doc.ofd
+            if not data:
+                issued = cert.formats or "pdf"
+                raise PipelineError(f"{certificate_id} was issued without {kind.name} ({issued})")
+            return data
 
     def revoke(
         self,

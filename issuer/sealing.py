@@ -1,5 +1,6 @@
 """Producing one sealed certificate from its stored record (render → seal → leaf), in this
-process or in a pool of worker processes.
+process or in a pool of worker processes: the PAdES PDF, and the SM2-sealed OFD when the record
+asks for it, both bound by one leaf (version 3 when there is an OFD).
 
 The work is a pure function of the record and the department's keys, so it can run anywhere
 and be repeated after a crash: the pipeline stores the result in one transaction. One record
@@ -25,12 +26,15 @@ from typing import Any
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from issuer.department import Department
+from issuer.formats import PDF_ONLY, Format
+from issuer.ofd import write_ofd
 from issuer.render import CertificateDocument, render_certificate
 from issuer.seal import Sealer
 from ledger.catalogue import catalogue
 from ledger.claims import ClaimsCommitment
-from ledger.digest import sealed_revision_digest
-from ledger.leaf import LEAF_VERSION, CertificateLeaf
+from ledger.digest import document_digest, sealed_revision_digest
+from ledger.errors import LedgerError
+from ledger.leaf import LEAF_VERSION, LEAF_VERSION_TWO_DOCUMENTS, NO_DOCUMENT, CertificateLeaf
 from ledger.qrpayload import QrPayload
 
 __all__ = [
@@ -59,18 +63,25 @@ class SealJob:
     issued_at: datetime
     valid_from: datetime
     valid_until: datetime | None
+    formats: tuple[Format, ...] = PDF_ONLY
 
 
 @dataclass(frozen=True)
 class SealedCertificate:
     pk: int
     pdf: bytes
+    """The sealed PDF; empty when the record asked for the OFD alone."""
     claims_commitment: bytes
     document_digest: bytes
+    """The PDF's sealed-revision digest (``NO_DOCUMENT`` without a PDF)."""
     leaf: bytes
     qr_text: str
     level: str
     leaf_version: int = LEAF_VERSION
+    ofd: bytes | None = None
+    """The sealed OFD file, if the record asked for one."""
+    ofd_digest: bytes | None = None
+    """SHA-256 of ``ofd`` (what a version-3 leaf binds)."""
 
 
 @dataclass(frozen=True)
@@ -114,14 +125,31 @@ def document_for(dept: Department, job: SealJob) -> CertificateDocument:
     )
 
 
-def seal_job(dept: Department, job: SealJob) -> SealedCertificate:
-    doc = document_for(dept, job)
+def _sealed_pdf(dept: Department, doc: CertificateDocument) -> tuple[bytes, bytes, str]:
+    """The sealed PDF, its sealed-revision digest and its PAdES level."""
     sealed = dept.sealer.seal(render_certificate(doc))
-    # Version-2 leaf: the digest of the sealed revision, so validation data or document
-    # timestamps added later (B-LT, B-LTA) keep the anchor.
+    # The digest of the sealed revision (leaf versions 2 and 3), so validation data or
+    # document timestamps added later (B-LT, B-LTA) keep the anchor.
     reader = PdfFileReader(io.BytesIO(sealed), strict=False)
     signature = reader.embedded_signatures[0]
     digest = sealed_revision_digest(sealed, [int(v) for v in signature.byte_range])
+    return sealed, digest, Sealer.level_of(reader)
+
+
+def seal_job(dept: Department, job: SealJob) -> SealedCertificate:
+    doc = document_for(dept, job)
+    pdf, digest, levels = b"", NO_DOCUMENT, []
+    if Format.PDF in job.formats:
+        pdf, digest, level = _sealed_pdf(dept, doc)
+        levels.append(level)
+    ofd = ofd_digest = None
+    if Format.OFD in job.formats:
+        if dept.ofd_sealer is None:
+            raise LedgerError(f"{job.issuer_id} has no SM2 seal: it cannot issue OFD")
+        ofd = write_ofd(doc, dept.ofd_sealer)
+        ofd_digest = document_digest(ofd)  # the exact bytes as stored and handed out
+        levels.append("OFD SM2")
+    version = LEAF_VERSION if ofd_digest is None else LEAF_VERSION_TWO_DOCUMENTS
     leaf = CertificateLeaf(
         issuer_id=job.issuer_id,
         cert_type=job.cert_type,
@@ -130,16 +158,20 @@ def seal_job(dept: Department, job: SealJob) -> SealedCertificate:
         document_digest=digest,
         valid_from=job.valid_from,
         valid_until=job.valid_until,
-        version=LEAF_VERSION,
+        version=version,
+        ofd_digest=ofd_digest,
     )
     return SealedCertificate(
         job.pk,
-        sealed,
+        pdf,
         doc.claims_commitment,
         digest,
         leaf.hash(),
         doc.qr_text,
-        Sealer.level_of(reader),
+        " + ".join(levels),
+        version,
+        ofd,
+        ofd_digest,
     )
 
 

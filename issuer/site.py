@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 from issuer.department import Department
 from issuer.pkistore import PkiStore
 from issuer.seal import Sealer
+from issuer.sm2store import Sm2PkiStore
 from ledger import bls
 from ledger.artifact import load_registry_artifact
 from ledger.chain import Chain
@@ -25,7 +26,14 @@ from ledger.errors import KeystoreError, LedgerError, TransactionRejected
 from ledger.keys import DEFAULT_SCRYPT_N, KeyStore
 from ledger.registry import Registry
 
-__all__ = ["DepartmentConfig", "NetworkConfig", "ProvinceConfig", "Site", "bootstrap_network"]
+__all__ = [
+    "DepartmentConfig",
+    "NetworkConfig",
+    "ProvinceConfig",
+    "Site",
+    "bootstrap_network",
+    "make_sm2_seals",
+]
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,8 @@ class Site:
         self.network = NetworkConfig.load(home / "network.json")
         self.keys = KeyStore(home / "keys", password, scrypt_n=scrypt_n)
         self.pki = PkiStore(home, password)
+        self.sm2 = Sm2PkiStore(home, password)
+        """The SM2 PKI (national standard): departments with an SM2 seal also issue OFD."""
 
     def __repr__(self) -> str:
         return f"Site({str(self.home)!r})"
@@ -162,6 +172,7 @@ class Site:
                 crl_urls=crl_urls(timestamp_url, province.code) if timestamp_url else (),
             ),
             verifier_base=province.verifier_base,
+            ofd_sealer=self.sm2.sealer(issuer_id) if self.sm2.seal_stems(issuer_id) else None,
         )
 
     def rotate_seal(self, issuer_id: str) -> str:
@@ -286,6 +297,25 @@ class Site:
         ]
 
 
+def make_sm2_seals(
+    home: Path,
+    password: str,
+    provinces: Sequence[ProvinceConfig],
+    departments: Sequence[DepartmentConfig],
+) -> Sm2PkiStore:
+    """The SM2 root, an SM2 CA and seal maker per province, and an SM2 seal (certificate and
+    ``SES_Seal``) for every department that has none yet; what exists is kept."""
+    sm2 = Sm2PkiStore(home, password)
+    sm2.init_root()
+    names = {p.code: p.name for p in provinces}
+    for province in provinces:
+        sm2.add_province(province.code, province.name)
+    for dept in departments:
+        if not sm2.seal_stems(dept.issuer_id):
+            sm2.issue_seal(dept.province, names[dept.province], dept.issuer_id, dept.name)
+    return sm2
+
+
 def bootstrap_network(
     home: Path,
     password: str,
@@ -295,15 +325,20 @@ def bootstrap_network(
     *,
     scrypt_n: int = DEFAULT_SCRYPT_N,
     recognitions: Sequence[tuple[str, str, str]] = (),
+    sm2_seals: bool = False,
 ) -> NetworkConfig:
     """Create PKI, keys and a registry on ``chain`` with these provinces and departments, and
     the recognition agreements ``(verifying, issuing, cert_type)``; write ``network.json``.
+    With ``sm2_seals`` also the SM2 PKI (root, province CAs and seal makers) and an SM2 seal
+    for every department, which then issues each certificate as a PDF and an OFD.
 
     Keys are encrypted at the one keystore cost (``ledger.keys.DEFAULT_SCRYPT_N``); only tests
     pass a smaller ``scrypt_n`` to keep set-up fast."""
     keys = KeyStore(home / "keys", password, scrypt_n=scrypt_n)
     pki = PkiStore(home, password)
     pki.init_root()
+    if sm2_seals:
+        make_sm2_seals(home, password, provinces, departments)
     admin = keys.load_or_create("consortium-admin")
     chain.fund(admin.address, 10**21)
     registry, deployed = Registry.deploy(chain, admin)

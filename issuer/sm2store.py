@@ -99,8 +99,18 @@ class Sm2PkiStore:
         return OfdSealer(signer, seal)
 
     def export_roots(self, out: Path) -> Path:
-        """Write the SM2 root certificate as PEM for verifiers to install."""
-        cert = load_certificate(self.base / "root.cert.pem")
+        """Write the SM2 trust list as PEM for verifiers to install (``sm2_trust_roots``): the
+        SM2 root, then every province's SM2 CA. An OFD seal carries only the signer's and the
+        seal maker's certificates (GB/T 38540 has no place for a chain), so a verifier needs
+        the province CAs beside the root; it trusts a CA only if it chains to the root."""
+        certs = [load_certificate(self.base / "root.cert.pem")]
+        provinces = self.base / "provinces"
+        if provinces.is_dir():
+            certs += [
+                load_certificate(folder / "ca.cert.pem")
+                for folder in sorted(provinces.iterdir())
+                if (folder / "ca.cert.pem").is_file()
+            ]
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(pem.armor("CERTIFICATE", cert.dump()))
+        out.write_bytes(b"".join(pem.armor("CERTIFICATE", c.dump()) for c in certs))
         return out

@@ -118,6 +118,11 @@ class Certificate(Base):
     """What ``document_digest`` covers (``ledger.leaf``): ``None`` for rows sealed before
     version 2 existed, which are version 1 (the whole file)."""
     qr_text: Mapped[str | None] = mapped_column(Text, default=None)
+    formats: Mapped[str | None] = mapped_column(String(16), default=None)
+    """The documents it is issued as, ``"pdf"``, ``"pdf,ofd"`` or ``"ofd"``
+    (``issuer.formats``); ``None`` for rows stored before OFD existed: the PDF alone."""
+    ofd_digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), default=None)
+    """SHA-256 of the sealed OFD file (leaf version 3), once sealed."""
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), default=None)
     leaf_index: Mapped[int | None] = mapped_column(Integer, default=None)
     proof: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
@@ -135,12 +140,15 @@ class Certificate(Base):
 
 
 class Document(Base):
-    """The sealed PDF, apart from the certificate row so listing stays cheap."""
+    """The sealed documents, apart from the certificate row so listing stays cheap."""
 
     __tablename__ = "documents"
 
     certificate_pk: Mapped[int] = mapped_column(ForeignKey("certificates.id"), primary_key=True)
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    """The sealed PDF (empty for a certificate issued as an OFD alone)."""
+    ofd: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    """The sealed OFD file, byte for byte as its leaf binds it; ``None`` if not issued."""
 
 
 class Batch(Base):

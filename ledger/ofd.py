@@ -3,8 +3,9 @@ the ``http://www.ofdspec.org/2016`` namespace, entered through ``/OFD.xml``.
 
 Reading is bounded, because a verifier opens files from strangers: at most ``MAX_ENTRIES``
 entries and ``MAX_TOTAL`` bytes uncompressed (measured while inflating, not taken from the
-headers), no duplicate, absolute-escaping or non-UTF-8 names, and XML without DTDs or entities
-(defusedxml). Anything else is an ``OfdError``.
+headers), no duplicate, absolute-escaping or non-UTF-8 names, and XML files of at most
+``MAX_XML`` bytes (a megabyte of empty elements already costs ~20 MB parsed) without DTDs or
+entities (defusedxml). Anything else is an ``OfdError``.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from ledger.errors import LedgerError
 __all__ = [
     "MAX_ENTRIES",
     "MAX_TOTAL",
+    "MAX_XML",
     "NS",
     "OfdError",
     "OfdPackage",
+    "is_ofd",
     "q",
     "resolve",
 ]
@@ -36,6 +39,8 @@ __all__ = [
 NS = "http://www.ofdspec.org/2016"
 MAX_ENTRIES = 512
 MAX_TOTAL = 32 * 1024 * 1024
+MAX_XML = 1024 * 1024
+_ZIP_MAGIC = b"PK\x03\x04"
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -133,8 +138,23 @@ class OfdPackage(Mapping[str, bytes]):
         return cls(files)
 
 
+def is_ofd(data: bytes) -> bool:
+    """Whether ``data`` looks like an OFD file: a ZIP package with an entry ``OFD.xml`` (only
+    the central directory is read; nothing is inflated). Never raises."""
+    if not data.startswith(_ZIP_MAGIC):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "OFD.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
+        return False
+
+
 def parse_xml(data: bytes, name: str) -> Element:
-    """Parse untrusted XML: no DTD, no entities, no external references."""
+    """Parse untrusted XML: at most ``MAX_XML`` bytes, no DTD, no entities, no external
+    references."""
+    if len(data) > MAX_XML:
+        raise OfdError(f"{name} is larger than {MAX_XML} bytes")
     try:
         element: Element = SafeXml.fromstring(data, forbid_dtd=True)
         return element

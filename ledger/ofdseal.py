@@ -6,7 +6,9 @@ for that signer and valid at the signing time — and that no file escaped the s
 
 Whether the certificates chain to a trusted SM2 root, and what a seal means for the
 certificate, is the verifier's to judge: the result hands it the certificates. It never
-raises: a package it cannot read is a ``MALFORMED`` problem, a bug an ``UNEXPECTED`` one.
+raises: a package it cannot read is a ``MALFORMED`` problem, a bug an ``UNEXPECTED`` one. Its
+work is bounded by the package's size: at most ``MAX_SIGNATURES`` signatures, and each file's
+SM3 digest computed once however many references name it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,17 @@ from asn1crypto import x509
 from ledger import ses, sm2
 from ledger.ofd import OfdError, OfdPackage, q, resolve
 
-__all__ = ["OfdSealReason", "OfdSealReport", "Problem", "SignatureCheck", "verify_ofd_seals"]
+__all__ = [
+    "MAX_SIGNATURES",
+    "OfdSealReason",
+    "OfdSealReport",
+    "Problem",
+    "SignatureCheck",
+    "verify_ofd_seals",
+]
+
+MAX_SIGNATURES = 16
+"""More signatures than this in one package is not an OFD certificate (ours have one)."""
 
 
 class OfdSealReason(StrEnum):
@@ -125,11 +137,14 @@ def _verify(package: OfdPackage) -> OfdSealReport:
     if not entries:
         problem = Problem(OfdSealReason.NOT_SEALED, f"{signatures_path} lists no signature")
         return OfdSealReport((), (problem,))
+    if len(entries) > MAX_SIGNATURES:
+        raise OfdError(f"{signatures_path} lists more than {MAX_SIGNATURES} signatures")
     checks = []
     signature_files = {signatures_path}
+    digests = _Digests(package)
     for entry in entries:
         path = resolve(signatures_path, entry.get("BaseLoc", ""))
-        check, own_files = _check_signature(package, entry.get("ID", ""), path)
+        check, own_files = _check_signature(package, entry.get("ID", ""), path, digests)
         checks.append(check)
         signature_files |= own_files
     covered = {r for c in checks for r in c.references} | signature_files
@@ -141,8 +156,22 @@ def _verify(package: OfdPackage) -> OfdSealReport:
     return OfdSealReport(tuple(checks), problems)
 
 
+class _Digests:
+    """SM3 of a package's files, each computed once (a hostile ``Signature.xml`` may name one
+    large file thousands of times)."""
+
+    def __init__(self, package: OfdPackage) -> None:
+        self._package = package
+        self._known: dict[str, bytes] = {}
+
+    def __call__(self, path: str) -> bytes:
+        if path not in self._known:
+            self._known[path] = sm2.sm3(self._package[path])
+        return self._known[path]
+
+
 def _check_signature(
-    package: OfdPackage, signature_id: str, path: str
+    package: OfdPackage, signature_id: str, path: str, digests: _Digests
 ) -> tuple[SignatureCheck, set[str]]:
     problems: list[Problem] = []
 
@@ -157,7 +186,7 @@ def _check_signature(
     value_path = resolve(path, value_loc)
     if info.findtext(q("SignatureMethod"), "").strip() != sm2.SM3_WITH_SM2:
         fail(OfdSealReason.UNSUPPORTED_ALGORITHM, f"{path}: the signature method is not SM2")
-    references = _check_references(package, path, info, fail)
+    references = _check_references(package, path, info, fail, digests)
     if value_path not in package:
         fail(OfdSealReason.REFERENCE_MISSING, f"{value_path} is missing")
         return SignatureCheck(signature_id, path, tuple(problems), references), {path}
@@ -178,7 +207,7 @@ def _check_signature(
 
     if tbs["version"].native != ses.SES_VERSION:
         fail(OfdSealReason.UNSUPPORTED_ALGORITHM, f"TBS_Sign version {tbs['version'].native}")
-    if bytes(tbs["data_hash"].native) != sm2.sm3(package[path]):
+    if bytes(tbs["data_hash"].native) != digests(path):
         fail(OfdSealReason.DATA_HASH_MISMATCH, f"{path} is not the file that was signed")
     if tbs["property_info"].native != f"/{path}":
         fail(OfdSealReason.PROPERTY_MISMATCH, f"the signature was made for another file: {path}")
@@ -214,7 +243,11 @@ def _check_signature(
 
 
 def _check_references(
-    package: OfdPackage, path: str, info: Element, report: Callable[[OfdSealReason, str], None]
+    package: OfdPackage,
+    path: str,
+    info: Element,
+    report: Callable[[OfdSealReason, str], None],
+    digests: _Digests,
 ) -> tuple[str, ...]:
     group = info.find(q("References"))
     if group is None:
@@ -231,7 +264,7 @@ def _check_references(
             expected = b""
         if target not in package:
             report(OfdSealReason.REFERENCE_MISSING, f"{target} is signed but missing")
-        elif sm2.sm3(package[target]) != expected:
+        elif digests(target) != expected:
             report(OfdSealReason.CHECK_VALUE_MISMATCH, f"{target} changed after sealing")
     return tuple(covered)
 

@@ -13,8 +13,9 @@ the issuer nor its proof directory learns where it was shown:
 
 Encoding: a compact binary layout (length-prefixed text, raw hashes), base64url, behind the
 ``ECP1.`` tag that tells it apart from a certificate's own QR code. Layout version 2 carries one
-byte after the version: the certificate's leaf version (``ledger.leaf``). Presentations live for
-minutes, so older layouts are simply refused."""
+byte after the version: the certificate's leaf version (``ledger.leaf``); for a version-3 leaf
+the OFD's digest follows the PDF's (the leaf binds both). Presentations live for minutes, so
+older layouts are simply refused."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.claims import ClaimsCommitment, DisclosedClaim
 from ledger.errors import LedgerError
-from ledger.leaf import LEAF_VERSIONS
+from ledger.leaf import LEAF_VERSION_TWO_DOCUMENTS, LEAF_VERSIONS
 from ledger.personal_sign import SignatureError, checksum_address, recover_signer
 from ledger.proofrecord import ProofRecord
 
@@ -109,6 +110,9 @@ class Presentation:
 
     def body(self) -> bytes:
         r = self.record
+        two_documents = r.leaf_version >= LEAF_VERSION_TWO_DOCUMENTS
+        if two_documents != (r.ofd_digest is not None and len(r.ofd_digest) == _HASH):
+            raise PresentationError("a version-3 leaf carries an OFD digest, earlier ones none")
         parts = [
             bytes([_VERSION, r.leaf_version]),
             _text(r.issuer_id),
@@ -117,6 +121,7 @@ class Presentation:
             struct.pack(">II", _seconds(r.valid_from), _seconds(r.valid_until)),
             r.claims_commitment,
             r.document_digest,
+            r.ofd_digest or b"",
             r.root,
             _hashes(r.siblings),
             bytes([len(self.claims)]),
@@ -193,7 +198,9 @@ class _Reader:
             raise ValueError(f"unknown leaf version {leaf_version}")
         issuer_id, cert_type, certificate_id = self.text(), self.text(), self.text()
         valid_from, valid_until = struct.unpack(">II", self.take(8))
-        commitment, digest, root = self.take(_HASH), self.take(_HASH), self.take(_HASH)
+        commitment, digest = self.take(_HASH), self.take(_HASH)
+        ofd = self.take(_HASH) if leaf_version >= LEAF_VERSION_TWO_DOCUMENTS else None
+        root = self.take(_HASH)
         siblings = self.hashes()
         claims = []
         for _ in range(self.take(1)[0]):
@@ -220,6 +227,7 @@ class _Reader:
             index=0,
             block=0,
             leaf_version=leaf_version,
+            ofd_digest=ofd,
         )
         expires_at = _time(expires)
         if expires_at is None:

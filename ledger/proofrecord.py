@@ -1,6 +1,10 @@
 """The public proof of one anchored certificate: the leaf values (codes and hashes only, nothing
 personal) and the Merkle path to its anchored root. Issuers publish it (their proof directory);
-verifiers read it. Defined once here for both."""
+verifiers read it. Defined once here for both.
+
+A version-3 record (a certificate issued as a PDF and an OFD) carries both documents' digests,
+so a verifier holding either file recomputes the one leaf: the PDF's digest from the PDF and
+the OFD's from the record, or the other way round."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ledger.errors import MerkleError
-from ledger.leaf import LEAF_VERSIONS, CertificateLeaf
+from ledger.leaf import LEAF_VERSION_TWO_DOCUMENTS, LEAF_VERSIONS, CertificateLeaf
 from ledger.merkle import MerkleProof
 
 __all__ = ["ProofRecord"]
@@ -33,6 +37,9 @@ class ProofRecord:
     leaf_version: int = 1
     """What ``document_digest`` covers (``ledger.leaf``); records from before version 2 have
     no such field and are version 1."""
+    ofd_digest: bytes | None = None
+    """SHA-256 of the sealed OFD file (version 3; ``ledger.leaf.NO_DOCUMENT`` if none was
+    issued); ``None`` before version 3."""
 
     def leaf(self) -> CertificateLeaf:
         return CertificateLeaf(
@@ -44,6 +51,7 @@ class ProofRecord:
             valid_from=self.valid_from,
             valid_until=self.valid_until,
             version=self.leaf_version,
+            ofd_digest=self.ofd_digest,
         )
 
     def merkle_proof(self) -> MerkleProof:
@@ -66,6 +74,7 @@ class ProofRecord:
             "index": self.index,
             "block": self.block,
             "leaf_version": self.leaf_version,
+            **({"ofd_digest": self.ofd_digest.hex()} if self.ofd_digest is not None else {}),
         }
 
     @classmethod
@@ -77,7 +86,10 @@ class ProofRecord:
             version = int(raw.get("leaf_version", 1))
             if version not in LEAF_VERSIONS:
                 raise MerkleError(f"unknown leaf version {version}")
-            return cls(
+            ofd = raw.get("ofd_digest")
+            if (ofd is not None) != (version >= LEAF_VERSION_TWO_DOCUMENTS):
+                raise MerkleError(f"a version-{version} record with ofd_digest {ofd!r}")
+            record = cls(
                 issuer_id=str(raw["issuer_id"]),
                 cert_type=str(raw["cert_type"]),
                 certificate_id=str(raw["certificate_id"]),
@@ -90,6 +102,9 @@ class ProofRecord:
                 index=int(raw["index"]),
                 block=int(raw["block"]),
                 leaf_version=version,
+                ofd_digest=bytes.fromhex(ofd) if ofd is not None else None,
             )
+            record.leaf()  # digests of the right sizes, dates in order
+            return record
         except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as exc:
             raise MerkleError(f"malformed proof record: {exc}") from exc

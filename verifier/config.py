@@ -56,6 +56,9 @@ class VerifierConfig:
     """An older bundle is not answered from (offline answers become INDETERMINATE)."""
     public_urls: dict[str, str] = field(default_factory=dict)
     """Province → the address its verifier's pages are served at (QR codes on reports)."""
+    sm2_trust_roots: str = ""
+    """PEM file of the SM2 roots and province SM2 CAs OFD e-seals are judged against
+    (``ecert trust roots --sm2``); empty: OFD seals are ERROR ``TRUST_LIST_MISSING``."""
     report_seals: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Province → the e-seal its verification reports are sealed with: ``{"certificate":
     "….cert.pem", "key": "….key.pem" (encrypted; ``$ECERT_KEY_PASSWORD``), "chain":
@@ -166,6 +169,12 @@ def build_verifier(
     bundles.refresh()
     roots_path = Path(config.trust_roots)
     roots = load_trust_roots(roots_path if roots_path.is_absolute() else base / roots_path)
+    sm2_path = Path(config.sm2_trust_roots)
+    sm2_roots = (
+        load_trust_roots(sm2_path if sm2_path.is_absolute() else base / sm2_path)
+        if config.sm2_trust_roots
+        else []
+    )
     directories = {
         k: (v if v.startswith(("http://", "https://")) or Path(v).is_absolute() else str(base / v))
         for k, v in config.proof_directories.items()
@@ -180,6 +189,7 @@ def build_verifier(
         nonces,
         report_sealer=_report_sealer(config.report_seals.get(region), base),
         public_url=config.public_urls.get(region),
+        sm2_trust_roots=sm2_roots,
     )
 
 

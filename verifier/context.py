@@ -1,5 +1,6 @@
 """What every check may consult besides the evidence: the verifier's province, the registry as
-this verifier sees it, where proofs come from, the trusted roots, the nonce book and the time.
+this verifier sees it, where proofs come from, the trusted roots (and the SM2 trust list for OFD
+seals), the nonce book and the time.
 
 ``RegistryView`` is the registry as checks read it; ``ChainView`` (the index kept fresh from a
 node, a trust bundle offline) implements it, and unit tests give checks a fake one."""
@@ -24,6 +25,7 @@ from ledger.records import (
     SealRevocation,
 )
 from verifier.nonces import NonceState
+from verifier.sm2trust import Sm2TrustList
 from verifier.views import FreshnessView
 
 __all__ = ["Context", "NonceSource", "ProofSource", "RegistryView"]
@@ -92,3 +94,5 @@ class Context:
     max_presentation_ttl: float = 15 * 60.0
     require_nonce: bool = False
     """Presentations must carry a nonce this verifier issued."""
+    sm2_trust: Sm2TrustList | None = None
+    """The SM2 roots and province CAs OFD seals are judged against (``None``: none)."""

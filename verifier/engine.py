@@ -1,7 +1,7 @@
-"""Verifying a certificate from its PDF, a photo or scan of its QR code, the QR text, its number,
-or a holder's presentation: each input becomes its first evidence and runs through its plan
-(``verifier.plans``); the runner never raises (anything unexpected becomes an ERROR check), and
-the verdict is derived from the checks."""
+"""Verifying a certificate from its PDF, its OFD, a photo or scan of its QR code, the QR text,
+its number, or a holder's presentation: each input becomes its first evidence and runs through
+its plan (``verifier.plans``); the runner never raises (anything unexpected becomes an ERROR
+check), and the verdict is derived from the checks."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from asn1crypto import x509 as asn1_x509
 
+from ledger.ofd import is_ofd
 from ledger.presentation import is_presentation
 from verifier import plans
 from verifier.chainview import ChainView
@@ -22,6 +23,7 @@ from verifier.proofs import ProofDirectory
 from verifier.report import ReportSealer, render_report
 from verifier.result import VerificationReport
 from verifier.runner import Plan, run
+from verifier.sm2trust import Sm2TrustList
 
 __all__ = ["MAX_PRESENTATION_TTL_S", "Verifier"]
 
@@ -41,6 +43,7 @@ class Verifier:
         *,
         report_sealer: ReportSealer | None = None,
         public_url: str | None = None,
+        sm2_trust_roots: Sequence[asn1_x509.Certificate] = (),
     ) -> None:
         self.region = region
         self.chain = chain
@@ -51,6 +54,8 @@ class Verifier:
         """Seals verification reports with this province's e-seal (``None``: none made)."""
         self.public_url = public_url
         """Where this verifier's pages are served (for QR codes on reports made offline)."""
+        self.sm2_trust = Sm2TrustList(sm2_trust_roots)
+        """The SM2 roots and province CAs OFD e-seals are judged against."""
 
     def _run(
         self, plan: Plan, evidence: Evidence, now: datetime | None, local_only: bool = False
@@ -65,11 +70,25 @@ class Verifier:
             local_only=local_only,
             max_presentation_ttl=MAX_PRESENTATION_TTL_S,
             require_nonce=self.nonces.policy.required,
+            sm2_trust=self.sm2_trust,
         )
         return run(plan, evidence, ctx)
 
     def verify_pdf(self, data: bytes, *, now: datetime | None = None) -> VerificationReport:
         return self._run(plans.PDF, Evidence(pdf=data), now)
+
+    def verify_ofd(self, data: bytes, *, now: datetime | None = None) -> VerificationReport:
+        """An OFD certificate (GB/T 33190) sealed with an SM2 e-seal (GB/T 38540)."""
+        return self._run(plans.OFD, Evidence(ofd=data), now)
+
+    def verify_file(self, data: bytes, *, now: datetime | None = None) -> VerificationReport:
+        """A file of unknown kind: a PDF (``%PDF-``), an OFD (a ZIP with ``OFD.xml``), else a
+        photo or scan of a QR code."""
+        if data.lstrip()[:5] == b"%PDF-":
+            return self.verify_pdf(data, now=now)
+        if is_ofd(data):
+            return self.verify_ofd(data, now=now)
+        return self.verify_image(data, now=now)
 
     def verify_image(self, data: bytes, *, now: datetime | None = None) -> VerificationReport:
         """A photo or scan of a certificate's QR code, or of a holder's presentation."""

@@ -14,6 +14,9 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.status import PdfSignatureStatus
 
+from ledger.ofd import OfdPackage
+from ledger.ofddoc import OfdDocument
+from ledger.ofdseal import OfdSealReport, SignatureCheck
 from ledger.presentation import Presentation
 from ledger.proofrecord import ProofRecord
 from ledger.qrpayload import QrPayload
@@ -38,6 +41,9 @@ class Subject:
     """SHA-256 of the presented file; ``None`` without a document (the record's is used)."""
     revision_digest: bytes | None = None
     """SHA-256 of the presented file's sealed revision (what a version-2 leaf binds)."""
+    ofd_digest: bytes | None = None
+    """SHA-256 of the presented OFD file (what a version-3 leaf binds beside the PDF's);
+    ``None`` unless an OFD was presented (the proof record's then stands)."""
     valid_from: datetime | None = None
     valid_until: datetime | None = None
 
@@ -65,9 +71,9 @@ class Subject:
         )
 
     def digest_for(self, leaf_version: int) -> bytes | None:
-        """The presented document's digest as a leaf of that version binds it; ``None`` when
-        no document was presented (the proof record's digest then stands). A document whose
-        sealed revision cannot be found gets a digest no leaf holds."""
+        """The presented PDF's digest as a leaf of that version binds it; ``None`` when no PDF
+        was presented (the proof record's digest then stands). A PDF whose sealed revision
+        cannot be found gets a digest no leaf holds."""
         if self.document_digest is None:
             return None
         if leaf_version >= 2:
@@ -110,6 +116,15 @@ class Evidence:
     """The time the seal's certificates were judged at (the time of existence, else now)."""
     existence: TimeOfExistence | None = None
     embedded: EmbeddedClaims | None = None
+    # an OFD
+    ofd: bytes | None = None
+    ofd_package: OfdPackage | None = None
+    ofd_document: OfdDocument | None = None
+    """Where the package's document, pages and attachments are."""
+    ofd_seals: OfdSealReport | None = None
+    """The SM2 e-seal primitive's findings (``ledger.ofdseal``)."""
+    sm2_seal: SignatureCheck | None = None
+    """The package's first (an OFD certificate's only) SM2 e-seal."""
     # a QR code (printed on the page, photographed, or as text)
     qr_texts: tuple[str, ...] = ()
     """What a decoder read off an image; empty for text input."""

@@ -20,6 +20,12 @@ class CheckName(StrEnum):
     SEAL_TRUSTED = "seal.trusted"
     SEAL_KEY_USAGE = "seal.key_usage"
     SEAL_TIMESTAMP = "seal.timestamp"
+    # an OFD document and its SM2 e-seal (GB/T 33190, GB/T 38540)
+    OFD_STRUCTURE = "ofd.structure"
+    OFD_REFERENCES = "ofd.references"
+    OFD_SIGNATURE = "ofd.signature"
+    OFD_ESEAL = "ofd.eseal"
+    OFD_ESEAL_VALIDITY = "ofd.eseal_validity"
     # the QR code
     QR_READ = "qr.read"
     QR_MATCHES_DOCUMENT = "qr.matches_document"
@@ -49,6 +55,11 @@ _LABELS: dict[CheckName, tuple[str, str]] = {
     CheckName.SEAL_TRUSTED: ("印章证书可信", "Seal certificate trusted"),
     CheckName.SEAL_KEY_USAGE: ("印章证书用途正确", "Seal certificate fit for sealing"),
     CheckName.SEAL_TIMESTAMP: ("时间戳有效", "Timestamp valid"),
+    CheckName.OFD_STRUCTURE: ("OFD 文件结构完整", "OFD package well-formed"),
+    CheckName.OFD_REFERENCES: ("签章所保护的文件均未改动", "Every file the seal covers unchanged"),
+    CheckName.OFD_SIGNATURE: ("SM2 签名有效", "SM2 signature valid"),
+    CheckName.OFD_ESEAL: ("电子印章属于发证机关且未被伪造", "E-seal genuine and the issuer's"),
+    CheckName.OFD_ESEAL_VALIDITY: ("电子印章当时在有效期内", "E-seal within its validity then"),
     CheckName.QR_READ: ("二维码可识读", "QR code readable"),
     CheckName.QR_MATCHES_DOCUMENT: ("二维码与证照一致", "QR code matches the certificate"),
     CheckName.QR_SIGNATURE: ("二维码由发证机关签名", "QR code signed by the issuer"),

@@ -23,8 +23,8 @@ __all__ = ["result_page", "upload_page"]
 _TEXT = {
     "zh": {
         "title": "电子证照核验",
-        "intro": "上传证照 PDF 或二维码照片，或粘贴二维码内容。",
-        "file": "证照文件（PDF）或二维码照片",
+        "intro": "上传证照文件（PDF 或 OFD）或二维码照片，或粘贴二维码内容。",
+        "file": "证照文件（PDF、OFD）或二维码照片",
         "qr": "二维码内容",
         "submit": "开始核验",
         "busy": "正在上传并核验，请稍候……",
@@ -50,8 +50,9 @@ _TEXT = {
     },
     "en": {
         "title": "Certificate verification",
-        "intro": "Upload the certificate PDF or a photo of its QR code, or paste the QR text.",
-        "file": "Certificate file (PDF) or QR photo",
+        "intro": "Upload the certificate (PDF or OFD) or a photo of its QR code, or paste its "
+        "QR text.",
+        "file": "Certificate file (PDF, OFD) or QR photo",
         "qr": "QR text",
         "submit": "Verify",
         "busy": "Uploading and verifying, please wait…",
@@ -146,7 +147,8 @@ def upload_page(lang: str = "zh") -> str:
         f'<form id="upload" method="post" action="/verify?lang={lang}" '
         'enctype="multipart/form-data">'
         f'<label for="file">{escape(t["file"])}</label>'
-        '<input id="file" name="file" type="file" accept="application/pdf,image/*">'
+        '<input id="file" name="file" type="file" '
+        'accept="application/pdf,.ofd,application/ofd,image/*">'
         f'<label for="qr_text">{escape(t["qr"])}</label>'
         '<textarea id="qr_text" name="qr_text" rows="3"></textarea>'
         f'<button id="verify" type="submit">{escape(t["submit"])}</button>'

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from verifier.checks import (
     document,
+    ofd,
     presentation,
     qr,
     recognition,
     registry,
     seal,
     sealstatus,
+    sm2seal,
     status,
 )
 from verifier.names import CheckName as N
@@ -80,6 +82,53 @@ PDF = Plan(
     ),
 )
 
+OFD = Plan(
+    InputKind.OFD,
+    (
+        Step(N.DOCUMENT_FORMAT, ofd.ofd_format),
+        Step(N.OFD_STRUCTURE, ofd.ofd_structure, (N.DOCUMENT_FORMAT,)),
+        Step(N.SEAL_PRESENT, sm2seal.sm2_seal_present, (N.OFD_STRUCTURE,)),
+        Step(N.OFD_REFERENCES, sm2seal.ofd_references, (N.SEAL_PRESENT,)),
+        Step(N.OFD_SIGNATURE, sm2seal.ofd_signature, (N.SEAL_PRESENT,)),
+        Step(N.SEAL_KEY_USAGE, sm2seal.sm2_key_usage, (N.SEAL_PRESENT,)),
+        Step(N.DOCUMENT_CLAIMS, ofd.ofd_claims, (N.OFD_STRUCTURE,)),
+        Step(N.OFD_ESEAL, sm2seal.eseal_genuine, (N.SEAL_PRESENT, N.DOCUMENT_CLAIMS)),
+        Step(N.QR_MATCHES_DOCUMENT, qr.qr_matches_ofd, (N.DOCUMENT_CLAIMS,)),
+        Step(N.QR_SIGNATURE, qr.qr_signature, (N.QR_MATCHES_DOCUMENT,)),
+        Step(N.ANCHOR_ISSUER, registry.anchor_issuer, (N.DOCUMENT_CLAIMS,)),
+        Step(N.ANCHOR_INCLUDED, registry.anchor_included, (N.ANCHOR_ISSUER,)),
+        Step(N.SEAL_REGISTERED, sm2seal.ofd_seal_registered, (N.ANCHOR_INCLUDED,)),
+        Step(N.SEAL_STATUS, sm2seal.ofd_seal_standing, (N.ANCHOR_INCLUDED,)),
+        Step(N.STATUS_NOT_REVOKED, status.not_revoked, (N.ANCHOR_INCLUDED,)),
+        Step(N.STATUS_VALIDITY, status.within_validity, (N.ANCHOR_INCLUDED,)),
+        Step(N.RECOGNITION, recognition.recognised_here, (N.ANCHOR_INCLUDED,)),
+        # after the anchor: the seal is judged at the certificate's time of existence
+        Step(N.SEAL_TRUSTED, sm2seal.sm2_seal_trusted, (N.OFD_SIGNATURE,)),
+        Step(N.OFD_ESEAL_VALIDITY, sm2seal.eseal_validity, (N.OFD_ESEAL,)),
+    ),
+    order=(
+        N.DOCUMENT_FORMAT,
+        N.OFD_STRUCTURE,
+        N.SEAL_PRESENT,
+        N.OFD_REFERENCES,
+        N.OFD_SIGNATURE,
+        N.OFD_ESEAL,
+        N.SEAL_TRUSTED,
+        N.SEAL_KEY_USAGE,
+        N.OFD_ESEAL_VALIDITY,
+        N.DOCUMENT_CLAIMS,
+        N.QR_MATCHES_DOCUMENT,
+        N.QR_SIGNATURE,
+        N.ANCHOR_ISSUER,
+        N.ANCHOR_INCLUDED,
+        N.SEAL_REGISTERED,
+        N.SEAL_STATUS,
+        N.STATUS_NOT_REVOKED,
+        N.STATUS_VALIDITY,
+        N.RECOGNITION,
+    ),
+)
+
 IMAGE = Plan(
     InputKind.IMAGE,
     (
@@ -113,7 +162,7 @@ PRESENTATION = Plan(
     ),
 )
 
-PLANS: dict[InputKind, Plan] = {p.kind: p for p in (PDF, IMAGE, QR, ID, PRESENTATION)}
+PLANS: dict[InputKind, Plan] = {p.kind: p for p in (PDF, OFD, IMAGE, QR, ID, PRESENTATION)}
 
 
 def plan_for(kind: InputKind) -> Plan:

@@ -20,6 +20,19 @@ class ReasonCode(StrEnum):
     SEAL_REVOKED = "SEAL_REVOKED"
     CA_DISTRUSTED = "CA_DISTRUSTED"
     TIMESTAMP_INVALID = "TIMESTAMP_INVALID"
+    # an OFD document and its SM2 e-seal
+    NOT_AN_OFD = "NOT_AN_OFD"
+    OFD_MALFORMED = "OFD_MALFORMED"
+    OFD_FILE_CHANGED = "OFD_FILE_CHANGED"
+    OFD_FILE_MISSING = "OFD_FILE_MISSING"
+    OFD_FILE_NOT_SIGNED = "OFD_FILE_NOT_SIGNED"
+    OFD_REFERENCES_CHANGED = "OFD_REFERENCES_CHANGED"
+    OFD_SIGNATURE_INVALID = "OFD_SIGNATURE_INVALID"
+    OFD_ALGORITHM_UNSUPPORTED = "OFD_ALGORITHM_UNSUPPORTED"
+    ESEAL_FORGED = "ESEAL_FORGED"
+    ESEAL_NOT_SIGNERS = "ESEAL_NOT_SIGNERS"
+    ESEAL_NOT_ISSUERS = "ESEAL_NOT_ISSUERS"
+    ESEAL_NOT_VALID = "ESEAL_NOT_VALID"
     # the document and its QR code
     NOT_A_PDF = "NOT_A_PDF"
     DOCUMENT_NO_CLAIMS = "DOCUMENT_NO_CLAIMS"
@@ -101,6 +114,54 @@ _MESSAGES: dict[ReasonCode, tuple[str, str]] = {
     ),
     ReasonCode.TIMESTAMP_INVALID: ("时间戳无效。", "The timestamp is not valid."),
     ReasonCode.NOT_A_PDF: ("不是有效的 PDF 文件。", "This is not a valid PDF file."),
+    ReasonCode.NOT_AN_OFD: (
+        "不是可读取的 OFD 文件（或超出大小限制）。",
+        "This is not a readable OFD file (or it exceeds the size limits).",
+    ),
+    ReasonCode.OFD_MALFORMED: (
+        "OFD 文件结构不符合 GB/T 33190 或无法读取。",
+        "The OFD package is not structured as GB/T 33190 says, or cannot be read.",
+    ),
+    ReasonCode.OFD_FILE_CHANGED: (
+        "OFD 中有文件在签章后被改动（SM3 校验值不符）。",
+        "A file of the OFD was changed after sealing (its SM3 check value differs).",
+    ),
+    ReasonCode.OFD_FILE_MISSING: (
+        "签章所保护的文件已从 OFD 中删除。",
+        "A file the seal covers has been removed from the OFD.",
+    ),
+    ReasonCode.OFD_FILE_NOT_SIGNED: (
+        "OFD 中有未被签章保护的文件（签章后被加入或移出签名范围）。",
+        "The OFD holds a file the seal does not cover (added, or taken out of the signed list).",
+    ),
+    ReasonCode.OFD_REFERENCES_CHANGED: (
+        "签名所保护的文件清单在签章后被改动。",
+        "The list of signed files was changed after signing.",
+    ),
+    ReasonCode.OFD_SIGNATURE_INVALID: (
+        "SM2 签名无效：不是由印章证书的密钥签署的。",
+        "The SM2 signature is not valid: not made with the seal certificate's key.",
+    ),
+    ReasonCode.OFD_ALGORITHM_UNSUPPORTED: (
+        "签章使用了不支持的算法（应为 SM2/SM3）。",
+        "The seal uses an algorithm other than SM2 with SM3.",
+    ),
+    ReasonCode.ESEAL_FORGED: (
+        "电子印章不是由制章者制作的（印章内容被改动或伪造）。",
+        "The e-seal was not made by its seal maker (altered or forged).",
+    ),
+    ReasonCode.ESEAL_NOT_SIGNERS: (
+        "签章人的证书不在该电子印章的授权列表中（冒用他人印章）。",
+        "The signer's certificate is not one the e-seal lists (a borrowed seal).",
+    ),
+    ReasonCode.ESEAL_NOT_ISSUERS: (
+        "电子印章证书不属于发证机关。",
+        "The e-seal's certificate does not belong to the issuing department.",
+    ),
+    ReasonCode.ESEAL_NOT_VALID: (
+        "签章或上链时，电子印章不在其有效期内。",
+        "The e-seal was outside its validity when signed or when recorded.",
+    ),
     ReasonCode.DOCUMENT_NO_CLAIMS: (
         "文件中没有可读取的证照数据。",
         "The file has no readable certificate data.",

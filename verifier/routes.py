@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.datastructures import UploadFile
 
 from ledger.jsonread import JsonRefused, read_json
+from ledger.ofd import is_ofd
 from verifier.document import image_refusal
 from verifier.engine import Verifier
 from verifier.errors import WouldBlock
@@ -95,6 +96,8 @@ async def _from_upload(
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the uploaded file is empty")
     if data.lstrip()[:5] == b"%PDF-":
         return await _run(metrics, "pdf", lambda: verifier.verify_pdf(data))
+    if is_ofd(data):
+        return await _run(metrics, "ofd", lambda: verifier.verify_ofd(data))
     # A decompression bomb is refused from its header, before anything is decoded.
     refusal = await run_in_threadpool(image_refusal, data)
     if refusal is not None:
@@ -153,7 +156,7 @@ REQUEST_BODY: dict[str, Any] = {
     },
 )
 async def verify_api(request: Request, lang: Lang = "zh") -> Response:
-    """Verify a certificate: multipart ``file`` (PDF or QR image), or JSON with ``qr_text``,
+    """Verify a certificate: multipart ``file`` (PDF, OFD or QR image), or JSON with ``qr_text``,
     ``presentation``, or ``issuer_id`` + ``certificate_id``. Returns the verdict (VALID /
     NOT_RECOGNISED / INVALID / INDETERMINATE), every check with its status and stable reason
     code (always the same check names for one input kind), and the certificate's fields."""
@@ -238,7 +241,7 @@ async def nonce(request: Request, verifier: VerifierDep) -> NonceOut:
 
 @router.get("/", response_class=HTMLResponse, tags=["pages"], operation_id="uploadPage")
 async def home_page(lang: Lang = "zh") -> HTMLResponse:
-    """Upload a PDF or a QR photo, or paste the QR text."""
+    """Upload a PDF, an OFD or a QR photo, or paste the QR text."""
     return HTMLResponse(upload_page(lang))
 
 

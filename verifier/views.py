@@ -22,6 +22,7 @@ __all__ = [
 
 class InputKind(StrEnum):
     PDF = "pdf"
+    OFD = "ofd"
     IMAGE = "image"
     QR = "qr"
     ID = "id"

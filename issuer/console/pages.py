@@ -356,9 +356,14 @@ def certificate_page(
     )
     trail = f'<h2>{both("办理进度", "Progress")}</h2><ol class="trail" id="trail">{steps}</ol>'
     downloads = []
-    if view["status"] not in (CertStatus.RECEIVED, CertStatus.FAILED):
+    sealed = view["status"] not in (CertStatus.RECEIVED, CertStatus.FAILED)
+    if sealed and "pdf" in view.get("formats", ("pdf",)):
         downloads.append(
             f'<li><a id="pdf" href="/console/certificates/{number}/pdf">{both("下载证照 PDF", "Download the PDF")}</a></li>'
+        )
+    if sealed and "ofd" in view.get("formats", ()):
+        downloads.append(
+            f'<li><a id="ofd" href="/console/certificates/{number}/ofd">{both("下载证照 OFD（国标版式，SM2 签章）", "Download the OFD (national standard, SM2 seal)")}</a></li>'
         )
     if view.get("proof"):
         downloads.append(

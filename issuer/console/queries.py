@@ -184,6 +184,7 @@ def certificate_detail(
             "revocation_reason": cert.revocation_reason,
             "proof": cert.proof,
             "qr": cert.qr_text,
+            "formats": (cert.formats or "pdf").split(","),
         }
         claims = {str(k): str(v) for k, v in cert.claims.items()}
         trail = [(e.status, aware(e.at), e.detail) for e in events]

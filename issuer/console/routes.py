@@ -248,6 +248,23 @@ async def certificate_pdf(request: Request, session: SessionDep, number: str) ->
     )
 
 
+@router.get("/certificates/{number}/ofd")
+async def certificate_ofd(request: Request, session: SessionDep, number: str) -> Response:
+    await _detail(request, session, number)
+    try:
+        data = await run_in_threadpool(_pipeline(request).ofd, session.who.issuer_id, number)
+    except PipelineError as exc:
+        raise HTTPException(409, "not-sealed") from exc
+    return Response(
+        data,
+        media_type="application/ofd",
+        headers={
+            "Content-Disposition": f'attachment; filename="{number}.ofd"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 @router.get("/certificates/{number}/proof")
 async def certificate_proof(request: Request, session: SessionDep, number: str) -> Response:
     await _detail(request, session, number)
@@ -464,7 +481,7 @@ def install_console(app: FastAPI) -> None:
     @app.exception_handler(_NotLoggedIn)
     async def not_logged_in(request: Request, _exc: _NotLoggedIn) -> Response:
         if request.method == "GET" and not request.url.path.endswith(
-            ("/progress", "/pdf", "/proof")
+            ("/progress", "/pdf", "/ofd", "/proof")
         ):
             return RedirectResponse(LOGIN_PATH, 303)
         return _html(

@@ -35,7 +35,10 @@ class OfdSealer:
         if signer.der not in allowed:
             raise LedgerError("the seal does not list this seal certificate")
         self._signer = signer
-        self._seal = seal
+        # Both as parsed from DER, once: asn1crypto re-encodes a structure built in memory on
+        # every dump(), and each signature dumps them.
+        self._signer_der = signer.der
+        self._seal = ses.SesSeal.load(seal.dump())
         self.stamp_mm = float(seal["eseal_info"]["picture"]["width"].native)
 
     def seal(
@@ -56,7 +59,7 @@ class OfdSealer:
         signed = ses.SesSignature(
             {
                 "to_sign": tbs,
-                "cert": self._signer.der,
+                "cert": self._signer_der,
                 "signature_alg_id": sm2.SM3_WITH_SM2,
                 "signature": sm2.sign(self._signer.key, tbs.dump()),
             }

@@ -126,7 +126,12 @@ def test_store_and_trust_roots_sm2(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     out = tmp_path / "sm2-roots.pem"
     assert runner.invoke(app, ["trust", "roots", "--sm2", "--out", str(out)]).exit_code == 0
     store = Sm2PkiStore(tmp_path, PASSWORD)
-    assert out.read_bytes() == (store.base / "root.cert.pem").read_bytes()
+    # the trust list: the SM2 root, then the province CAs (an OFD seal carries no chain)
+    assert (
+        out.read_bytes()
+        == (store.base / "root.cert.pem").read_bytes()
+        + (store.base / "provinces" / "ZJ" / "ca.cert.pem").read_bytes()
+    )
     sealer = store.sealer("11330000002482000X")
     assert sealer.stamp_mm == 42
     ca = load_sm2_issued(store.base / "provinces" / "ZJ", "ca", PASSWORD)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -20,7 +21,13 @@ from ledger.codes import (
 from ledger.digest import certificate_fingerprint, document_digest, file_digest
 from ledger.errors import InvalidIdentifier, MerkleError
 from ledger.keccak import keccak256
-from ledger.leaf import LEAF_ABI_TYPES, CertificateLeaf, certificate_id_hash
+from ledger.leaf import (
+    LEAF_ABI_TYPES,
+    NO_DOCUMENT,
+    CertificateLeaf,
+    certificate_id_hash,
+    documents_digest,
+)
 from tests.vectors import generate
 
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -85,11 +92,39 @@ def test_leaf_refuses_naive_dates_bad_digests_and_reversed_periods() -> None:
         _leaf(valid_until=START - timedelta(days=1))
 
 
+def test_version_3_binds_both_documents_in_the_same_tuple() -> None:
+    pdf, ofd = b"\x22" * 32, b"\x33" * 32
+    leaf = _leaf(version=3, ofd_digest=ofd)
+    combined = hashlib.sha256(pdf + ofd).digest()
+    assert leaf.abi_values()[5] == combined == documents_digest(pdf, ofd)
+    assert len(leaf.abi_values()) == len(LEAF_ABI_TYPES)
+    encoded = encode(list(LEAF_ABI_TYPES), [3, *leaf.abi_values()[1:]])
+    assert leaf.hash() == keccak(keccak(encoded))
+    assert _leaf(version=3, ofd_digest=b"\x34" * 32).hash() != leaf.hash()
+    assert _leaf(version=3, ofd_digest=ofd, document_digest=NO_DOCUMENT).hash() != leaf.hash()
+    # version 2 with the combined digest as its PDF digest is another leaf (the version differs)
+    assert _leaf(version=2, document_digest=combined).hash() != leaf.hash()
+
+
+def test_only_version_3_has_an_ofd_digest() -> None:
+    with pytest.raises(MerkleError, match="needs an OFD digest"):
+        _leaf(version=3)
+    with pytest.raises(MerkleError, match="has no OFD digest"):
+        _leaf(version=2, ofd_digest=b"\x33" * 32)
+    with pytest.raises(MerkleError):
+        _leaf(version=3, ofd_digest=b"\x33" * 31)
+
+
 def test_committed_vectors_match_the_python_code() -> None:
     # The Hardhat suite checks the same file against ethers and the contract.
     assert generate.PATH.read_text("utf-8") == generate.render()
     data = json.loads(generate.render())
     assert len(data["cases"]) >= 15
+    three = [c for c in data["cases"] if c["values"][0] == 3]
+    assert len(three) == 5
+    for case in three:
+        pdf, ofd = (bytes.fromhex(case[k][2:]) for k in ("pdf_digest", "ofd_digest"))
+        assert case["values"][5] == "0x" + documents_digest(pdf, ofd).hex()
 
 
 @given(st.from_regex(r"[A-Z0-9]{2,12}", fullmatch=True))

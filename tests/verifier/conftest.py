@@ -1,5 +1,7 @@
 """A small consortium on a real anvil node with issued, revoked and never-anchored
-certificates, and a verifier configuration for it; shared by the verifier tests."""
+certificates, and a verifier configuration for it; shared by the verifier tests. Departments
+have SM2 seals too (OFD), but the pipeline issues PDFs alone unless asked (``issue_one``'s
+``formats``), so the PDF-only (version-2) certificates stay the common case."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from issuer.formats import PDF_ONLY, Format
 from issuer.pipeline import Pipeline, Submission
 from issuer.samples import department_id, sample_record
 from issuer.site import DepartmentConfig, ProvinceConfig, Site, bootstrap_network
@@ -43,12 +46,21 @@ class Network:
     def pdf(self, certificate_id: str, issuer_id: str = ZJ_MARKET) -> bytes:
         return self.pipeline.pdf(issuer_id, certificate_id)
 
-    def issue_one(self, reference: str, *, days: int = 30) -> str:
+    def issue_one(
+        self,
+        reference: str,
+        *,
+        days: int = 30,
+        formats: tuple[Format, ...] | None = None,
+        holder_key: str | None = None,
+    ) -> str:
         """One more business licence, sealed, anchored, and its proof in the folder."""
         until = (datetime.now(UTC) + timedelta(days=days)).date()
         record = sample_record("BUSINESS_LICENCE", random.Random(reference))
         (result,) = self.pipeline.submit(
-            ZJ_MARKET, [Submission(reference, "BUSINESS_LICENCE", record, until)]
+            ZJ_MARKET,
+            [Submission(reference, "BUSINESS_LICENCE", record, until, holder_key)],
+            formats=formats,
         )
         number = result.certificate_id or ""
         self.pipeline.seal_pending()
@@ -95,6 +107,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
                 DepartmentConfig(GD_HOSPITAL, "广东省示范妇幼保健院", "GD", ["BIRTH_MEDICAL"]),
             ],
             scrypt_n=TEST_ONLY_SCRYPT_N,
+            sm2_seals=True,
         )
         site = Site(home, PASSWORD)
         pipeline = Pipeline(
@@ -102,6 +115,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
             site.departments(),
             site.registry(),
             batch_size=64,
+            formats=PDF_ONLY,
         )
         good, revoked = (
             r.certificate_id or ""
@@ -128,12 +142,14 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
                 json.dumps(pipeline.public_proof(issuer_id, number))
             )
         site.pki.export_roots(home / "roots.pem")
+        site.sm2.export_roots(home / "sm2-roots.pem")
         seal, key, ca = site.pki.issue_verifier_seal("ZJ", "浙江省")
         VerifierConfig(
             rpc_url=node.rpc_url,
             registry_address=config.deployment.registry_address,
             deploy_block=config.deployment.deploy_block,
             trust_roots="roots.pem",
+            sm2_trust_roots="sm2-roots.pem",
             proof_directories={"*": "proofs"},
             report_seals={
                 "ZJ": {"certificate": str(seal), "key": str(key), "chain": [str(ca)]},

@@ -226,6 +226,7 @@ def test_every_report_of_a_kind_carries_its_plan_whatever_happens(kind: str) -> 
     item = issued()
     inputs = {
         "pdf": Evidence(pdf=b"%PDF-1.7 truncated"),
+        "ofd": Evidence(ofd=b"PK\x03\x04 truncated"),
         "image": Evidence(image_problem="no QR code found"),
         "qr": Evidence(qr_texts=("nonsense",)),
         "id": Evidence(subject=Subject(ISSUER, "2027BL99999999")),  # never issued

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from pyhanko.pdf_utils.decode_limits import DecodeLimits, DocumentDecodeBudget, StreamDecodeLimits
@@ -15,7 +16,7 @@ from ledger.claims import ClaimsCommitment
 from ledger.digest import sealed_revision_digest
 from ledger.errors import MerkleError
 from verifier.context import Context
-from verifier.document import read_embedded_claims
+from verifier.document import EmbeddedClaims, read_embedded_claims
 from verifier.errors import DocumentMalformed
 from verifier.evidence import Evidence, Subject
 from verifier.limits import MAX_PDF_BYTES
@@ -24,7 +25,7 @@ from verifier.reasons import ReasonCode
 from verifier.result import Check, Status
 from verifier.runner import Found
 
-__all__ = ["DECODE_LIMITS", "MAX_PDF_BYTES", "document_claims", "document_format"]
+__all__ = ["DECODE_LIMITS", "MAX_PDF_BYTES", "document_claims", "document_format", "judge_claims"]
 
 _MIB = 1024 * 1024
 DECODE_LIMITS = DecodeLimits(
@@ -82,17 +83,32 @@ def document_claims(evidence: Evidence, _ctx: Context) -> Check | Found:
         return Check(CLAIMS, Status.INVALID, ReasonCode.DOCUMENT_MALFORMED, detail=str(exc))
     if embedded is None:
         return Check(CLAIMS, Status.INVALID, ReasonCode.DOCUMENT_NO_CLAIMS)
+    return judge_claims(
+        evidence,
+        embedded,
+        Subject(
+            issuer_id="",
+            certificate_id="",
+            document_digest=hashlib.sha256(evidence.pdf).digest(),
+            revision_digest=_revision_digest(evidence),
+        ),
+    )
+
+
+def judge_claims(evidence: Evidence, embedded: EmbeddedClaims, digests: Subject) -> Check | Found:
+    """``document.claims`` for any document: the subject the attachment describes (with the
+    presented file's digests, taken from ``digests``) and whether its fields give the salted
+    commitment it states."""
     raw = embedded.raw
     try:
         secret = bytes.fromhex(str(raw["claims_secret"]))
         commitment = ClaimsCommitment(embedded.claims, secret).root
-        subject = Subject(
+        subject = replace(
+            digests,
             issuer_id=str(raw["issuer_id"]),
             certificate_id=str(raw["certificate_id"]),
             cert_type=str(raw["cert_type"]),
             claims_commitment=commitment,
-            document_digest=hashlib.sha256(evidence.pdf).digest(),
-            revision_digest=_revision_digest(evidence),
             valid_from=_moment(raw.get("valid_from")),
             valid_until=_moment(raw.get("valid_until")),
         )

@@ -5,19 +5,27 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ledger.ofd import OfdError
 from ledger.qrpayload import QrPayload, QrPayloadError, decode_qr_text
 from verifier.context import Context
 from verifier.document import page_qr_text
 from verifier.errors import InputRefused
 from verifier.evidence import Evidence, Subject
 from verifier.names import CheckName
+from verifier.ofdpage import ofd_page_qr_text
 from verifier.reasons import ReasonCode
 from verifier.renderpool import RenderFailed
 from verifier.result import Check, Status
 from verifier.runner import Found
 from verifier.unavailable import unless_registry_usable
 
-__all__ = ["qr_matches_document", "qr_read_image", "qr_read_text", "qr_signature"]
+__all__ = [
+    "qr_matches_document",
+    "qr_matches_ofd",
+    "qr_read_image",
+    "qr_read_text",
+    "qr_signature",
+]
 
 READ = CheckName.QR_READ
 MATCHES = CheckName.QR_MATCHES_DOCUMENT
@@ -70,7 +78,6 @@ def qr_matches_document(evidence: Evidence, _ctx: Context) -> Check | Found:
     """The QR printed on the page, read from a render as a camera would, is this certificate's:
     same issuer, type, number, claims commitment and validity."""
     assert evidence.pdf is not None
-    assert evidence.subject is not None
     try:
         texts = page_qr_text(evidence.pdf)
     except InputRefused as exc:  # too many pages, a page far larger than ours: evidence
@@ -79,6 +86,25 @@ def qr_matches_document(evidence: Evidence, _ctx: Context) -> Check | Found:
         return Check(MATCHES, Status.ERROR, ReasonCode.PAGE_NOT_RENDERED, detail=str(exc))
     except Exception as exc:  # pdfium could not draw the page: could not check
         return Check(MATCHES, Status.ERROR, ReasonCode.PAGE_NOT_RENDERED, detail=type(exc).__name__)
+    return _page_qr_matches(evidence, texts)
+
+
+def qr_matches_ofd(evidence: Evidence, _ctx: Context) -> Check | Found:
+    """The same for an OFD: its page's path objects rasterised (the QR code is drawn as
+    vectors) and decoded as a camera would."""
+    assert evidence.ofd_package is not None
+    assert evidence.ofd_document is not None
+    try:
+        texts = ofd_page_qr_text(evidence.ofd_package, evidence.ofd_document)
+    except OfdError as exc:  # beyond the drawing limits, or a page that does not parse
+        return Check(MATCHES, Status.ERROR, ReasonCode.PAGE_NOT_RENDERED, detail=str(exc)[:200])
+    except Exception as exc:  # the page could not be drawn: could not check
+        return Check(MATCHES, Status.ERROR, ReasonCode.PAGE_NOT_RENDERED, detail=type(exc).__name__)
+    return _page_qr_matches(evidence, texts)
+
+
+def _page_qr_matches(evidence: Evidence, texts: list[str]) -> Check | Found:
+    assert evidence.subject is not None
     if not texts:
         return Check(MATCHES, Status.INVALID, ReasonCode.QR_MISSING)
     payloads, problem = _decoded(tuple(texts))  # a decoder may "find" a code in fine print
@@ -97,7 +123,7 @@ def qr_matches_document(evidence: Evidence, _ctx: Context) -> Check | Found:
             found,
         )
     if Subject.from_qr(payload) != replace(
-        evidence.subject, document_digest=None, revision_digest=None
+        evidence.subject, document_digest=None, revision_digest=None, ofd_digest=None
     ):
         return Found(
             Check(

@@ -47,8 +47,15 @@ def anchor_issuer(evidence: Evidence, ctx: Context) -> Check | Found:
 
 
 def _leaf_of(subject: Subject, record: ProofRecord) -> tuple[bytes, str]:
-    """The leaf hash of what was presented, and why it differs from the record (or "")."""
+    """The leaf hash of what was presented, and why it differs from the record (or ""). A
+    version-3 leaf binds a PDF and an OFD: the presented file's digest is computed, the other
+    document's is the record's (which the Merkle proof and the anchor then vouch for)."""
     digest = subject.digest_for(record.leaf_version) or record.document_digest
+    ofd = record.ofd_digest
+    if subject.ofd_digest is not None:
+        if ofd is None:
+            return b"", "this certificate was recorded without an OFD: this file is not it"
+        ofd = subject.ofd_digest
     ours = CertificateLeaf(
         issuer_id=subject.issuer_id,
         cert_type=subject.cert_type or "",
@@ -58,6 +65,7 @@ def _leaf_of(subject: Subject, record: ProofRecord) -> tuple[bytes, str]:
         valid_from=subject.valid_from or record.valid_from,
         valid_until=subject.valid_until,
         version=record.leaf_version,
+        ofd_digest=ofd,
     )
     theirs = record.leaf()
     if ours == theirs:  # the usual case: one encoding, not two
@@ -66,7 +74,7 @@ def _leaf_of(subject: Subject, record: ProofRecord) -> tuple[bytes, str]:
     leaf_hash = hash_encoded_leaf(encoded)
     if encoded == theirs.encoded():  # equal once encoded (times in whole seconds)
         return leaf_hash, ""
-    if digest != record.document_digest:
+    if digest != record.document_digest or ofd != record.ofd_digest:
         return leaf_hash, "this file is not the one that was anchored (its digest differs)"
     return leaf_hash, "the certificate's data differs from what was anchored"
 

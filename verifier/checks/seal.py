@@ -27,6 +27,7 @@ from verifier.unavailable import not_applicable
 
 __all__ = [
     "DOCUMENT_SIGNING",
+    "key_usage_fits_sealing",
     "seal_intact",
     "seal_key_usage",
     "seal_present",
@@ -190,7 +191,9 @@ def seal_trusted(evidence: Evidence, ctx: Context) -> Check:
     )
 
 
-def _key_usage_ok(cert: asn1_x509.Certificate) -> bool:
+def key_usage_fits_sealing(cert: asn1_x509.Certificate) -> bool:
+    """Key usage digitalSignature + nonRepudiation and extended key usage documentSigning: a
+    certificate for sealing documents (PAdES and SM2 seals alike)."""
     usage = cert.key_usage_value.native if cert.key_usage_value else set()
     extended = cert.extended_key_usage_value.native if cert.extended_key_usage_value else []
     dotted = {asn1_x509.KeyPurposeId.map(e) if not e[0].isdigit() else e for e in extended}
@@ -202,7 +205,7 @@ def _key_usage_ok(cert: asn1_x509.Certificate) -> bool:
 
 def seal_key_usage(evidence: Evidence, _ctx: Context) -> Check:
     assert evidence.seal_cert is not None
-    if _key_usage_ok(evidence.seal_cert):
+    if key_usage_fits_sealing(evidence.seal_cert):
         return Check(CheckName.SEAL_KEY_USAGE, Status.VALID)
     return Check(CheckName.SEAL_KEY_USAGE, Status.INVALID, ReasonCode.SEAL_KEY_USAGE)
 
