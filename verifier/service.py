@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 from fastapi import FastAPI, Request, status
@@ -26,10 +27,18 @@ from verifier.reporting import router as report_router
 from verifier.routes import router
 from verifier.sync import IndexSyncer
 
-__all__ = ["CONFIG_ENV", "MAX_BODY_BYTES", "REGION_ENV", "app_from_environment", "create_app"]
+__all__ = [
+    "CONFIG_ENV",
+    "MAX_BODY_BYTES",
+    "REGION_ENV",
+    "RPC_ENV",
+    "app_from_environment",
+    "create_app",
+]
 
 CONFIG_ENV = "ECERT_VERIFIER_CONFIG"
 REGION_ENV = "ECERT_VERIFIER_REGION"
+RPC_ENV = "ECERT_RPC_URL"
 MAX_BODY_BYTES = 12 * 1024 * 1024
 BUNDLE_INTERVAL_S = 60.0
 
@@ -76,8 +85,12 @@ def create_app(verifier: Verifier, *, sync_interval: float | None = 1.0) -> Fast
 
 def app_from_environment() -> FastAPI:
     """App factory for ``uvicorn --factory`` with several worker processes: each worker builds
-    its own verifier from ``$ECERT_VERIFIER_CONFIG`` and ``$ECERT_VERIFIER_REGION`` (they share
-    the registry index file, which is safe to sync from several processes)."""
+    its own verifier from ``$ECERT_VERIFIER_CONFIG`` and ``$ECERT_VERIFIER_REGION``, reading the
+    chain through ``$ECERT_RPC_URL`` if set (they share the registry index file, which is safe
+    to sync from several processes)."""
     path = Path(os.environ[CONFIG_ENV])
-    verifier = build_verifier(VerifierConfig.load(path), path, region=os.environ[REGION_ENV])
+    config = VerifierConfig.load(path)
+    if os.environ.get(RPC_ENV):
+        config = replace(config, rpc_url=os.environ[RPC_ENV])
+    verifier = build_verifier(config, path, region=os.environ[REGION_ENV])
     return create_app(verifier)
