@@ -3,6 +3,7 @@ node shows (node down, kill -9 and restart, the CLI and the demo as a user runs 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -181,7 +182,8 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         "ECERT_KEY_PASSWORD": "demo test password",
         "COLUMNS": "200",
     }
-    result = _ecert("demo", "--per-department", "3", env=env)
+    port = str(free_port())
+    result = _ecert("demo", "--per-department", "3", "--port", port, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "contract MerkleProof.verify: True" in out
@@ -193,14 +195,62 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert re.search(r"audit log: \d+ entries, intact", out)
     assert "signed by GD, JS, ZJ" in out  # the trust bundle
     assert "certificate 真实有效 Genuine — offline, data as of block" in out
-    demo = tmp_path / "demo"
-    assert len(list((demo / "out").glob("*.pdf"))) == 12
-    assert len(list((demo / "out").glob("*-qr.png"))) == 12
-    assert len(list((demo / "keys").glob("*.json"))) == 11  # 8 chain keys, 3 BLS bundle keys
-    assert (demo / "pki" / "root.cert.pem").exists()
+    assert "ecert chain up" in out.split("next")[-1]  # ends with the commands to try next
+    # The network is the home's own: every command finds it where it looks.
+    assert len(list((tmp_path / "out").glob("*.pdf"))) == 12
+    assert len(list((tmp_path / "out").glob("*-qr.png"))) == 12
+    assert len(list((tmp_path / "keys").glob("*.json"))) == 11  # 8 chain keys, 3 BLS bundle keys
+    assert (tmp_path / "pki" / "root.cert.pem").exists()
+    network = json.loads((tmp_path / "network.json").read_text("utf-8"))
+    assert network["demo"] is True
+    assert network["deployment"]["rpc_url"] == f"http://127.0.0.1:{port}"
+    assert [p["verifier_base"] for p in network["provinces"]] == [
+        "http://127.0.0.1:8801",
+        "http://127.0.0.1:8802",
+        "http://127.0.0.1:8803",
+    ]
+    settings = json.loads((tmp_path / "verifier.json").read_text("utf-8"))
+    assert settings["proof_directories"] == {"*": "proofs"}
+    assert settings["public_urls"]["GD"] == "http://127.0.0.1:8803"
+    assert len(list((tmp_path / "proofs").glob("*/*.json"))) == 12
+    registry = network["deployment"]["registry_address"]
+
+    # A second run rebuilds the demo's home from scratch and keeps the wallet.
+    (tmp_path / "wallet").mkdir()
+    (tmp_path / "wallet" / "holder.json").write_text("{}")
+    again = _ecert("demo", "--per-department", "2", "--port", port, env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "rebuilding the demo network" in again.stdout
+    assert len(list((tmp_path / "out").glob("*.pdf"))) == 8
+    rebuilt = json.loads((tmp_path / "network.json").read_text("utf-8"))
+    assert rebuilt["deployment"]["registry_address"] != registry
+    assert (tmp_path / "wallet" / "holder.json").exists()
+
     missing = _ecert(
         "demo",
         env={"ECERT_HOME": str(tmp_path), "ECERT_KEY_PASSWORD": "", "ECERT_KEY_PASSWORD_FILE": ""},
     )
     assert missing.returncode == 2
     assert "ECERT_KEY_PASSWORD" in missing.stdout
+    assert "at least 12 characters" in missing.stdout
+
+
+def test_the_demo_never_touches_a_home_it_did_not_make(tmp_path: Path) -> None:
+    env = {"ECERT_KEY_PASSWORD": "demo test password", "COLUMNS": "200"}
+    # A network made by 'ecert network init' (no "demo" mark) in a home the demo once built.
+    made = tmp_path / "demo-home"
+    made.mkdir()
+    (made / "made-by-demo.txt").write_text("made by the demo\n")
+    network = {"deployment": {}, "provinces": [], "departments": []}
+    (made / "network.json").write_text(json.dumps(network))
+    # A verifier's home: a bank's configuration.
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    (bank / "verifier.json").write_text("{}")
+    for folder in (made, bank):
+        before = {p.name: p.read_bytes() for p in folder.iterdir()}
+        refused = _ecert("demo", "--port", str(free_port()), env={**env, "ECERT_HOME": str(folder)})
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "demo not run" in refused.stdout
+        assert "Traceback" not in refused.stdout + refused.stderr
+        assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
