@@ -16,6 +16,7 @@ works on it as it is.
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import os
 import random
@@ -172,22 +173,36 @@ def _next_steps(base: Path, first: tuple[str, str, str]) -> None:
 
 
 def _samples(base: Path, rng: random.Random) -> None:
-    """Fresh records to issue after the demo (``ecert issue --data``), one file per type."""
+    """Fresh records to issue after the demo, per type: ``<TYPE>.csv`` for ``ecert issue
+    --data`` and the console's upload, ``<TYPE>.json`` a body for ``POST
+    /api/v1/certificates``."""
     folder = base / "samples"
     folder.mkdir(parents=True, exist_ok=True)
+    until = (datetime.now(UTC) + timedelta(days=3650)).date().isoformat()
     for dept in DEPARTMENTS:
         cert_type = dept.cert_types[0]
-        rows = []
-        for n in range(1, 3):
-            row = {"reference": f"sample-{dept.province}-{n}"}
-            row.update(sample_record(cert_type, rng, dept.province))
-            if cert_type == "BUSINESS_LICENCE":
-                row["valid_until"] = (datetime.now(UTC) + timedelta(days=3650)).date().isoformat()
-            rows.append(row)
+        licence = cert_type == "BUSINESS_LICENCE"
+        row = {"reference": f"sample-{dept.province}-1"}
+        row.update(sample_record(cert_type, rng, dept.province))
+        if licence:
+            row["valid_until"] = until
         with (folder / f"{cert_type}.csv").open("w", encoding="utf-8", newline="") as out:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+            writer = csv.DictWriter(out, fieldnames=list(row))
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerow(row)
+        body = {
+            "certificates": [
+                {
+                    "reference": f"sample-{dept.province}-api",
+                    "cert_type": cert_type,
+                    "claims": sample_record(cert_type, rng, dept.province),
+                    **({"valid_until": until} if licence else {}),
+                }
+            ]
+        }
+        (folder / f"{cert_type}.json").write_text(
+            json.dumps(body, ensure_ascii=False, indent=1) + "\n", "utf-8"
+        )
 
 
 def _demo(base: Path, chain: Chain, password: str, per_department: int) -> tuple[str, str, str]:

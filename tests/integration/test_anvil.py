@@ -213,19 +213,6 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert settings["proof_directories"] == {"*": "proofs"}
     assert settings["public_urls"]["GD"] == "http://127.0.0.1:8803"
     assert len(list((tmp_path / "proofs").glob("*/*.json"))) == 12
-    registry = network["deployment"]["registry_address"]
-
-    # A second run rebuilds the demo's home from scratch and keeps the wallet.
-    (tmp_path / "wallet").mkdir()
-    (tmp_path / "wallet" / "holder.json").write_text("{}")
-    again = _ecert("demo", "--per-department", "2", "--port", port, env=env)
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert "rebuilding the demo network" in again.stdout
-    assert len(list((tmp_path / "out").glob("*.pdf"))) == 8
-    rebuilt = json.loads((tmp_path / "network.json").read_text("utf-8"))
-    assert rebuilt["deployment"]["registry_address"] != registry
-    assert (tmp_path / "wallet" / "holder.json").exists()
-
     missing = _ecert(
         "demo",
         env={"ECERT_HOME": str(tmp_path), "ECERT_KEY_PASSWORD": "", "ECERT_KEY_PASSWORD_FILE": ""},
@@ -235,22 +222,24 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "at least 12 characters" in missing.stdout
 
 
-def test_the_demo_never_touches_a_home_it_did_not_make(tmp_path: Path) -> None:
-    env = {"ECERT_KEY_PASSWORD": "demo test password", "COLUMNS": "200"}
-    # A network made by 'ecert network init' (no "demo" mark) in a home the demo once built.
-    made = tmp_path / "demo-home"
-    made.mkdir()
-    (made / "made-by-demo.txt").write_text("made by the demo\n")
-    network = {"deployment": {}, "provinces": [], "departments": []}
-    (made / "network.json").write_text(json.dumps(network))
-    # A verifier's home: a bank's configuration.
-    bank = tmp_path / "bank"
-    bank.mkdir()
-    (bank / "verifier.json").write_text("{}")
-    for folder in (made, bank):
-        before = {p.name: p.read_bytes() for p in folder.iterdir()}
-        refused = _ecert("demo", "--port", str(free_port()), env={**env, "ECERT_HOME": str(folder)})
-        assert refused.returncode == 2, refused.stdout + refused.stderr
-        assert "demo not run" in refused.stdout
-        assert "Traceback" not in refused.stdout + refused.stderr
-        assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+def test_the_demo_never_touches_a_network_it_did_not_make(tmp_path: Path) -> None:
+    """As a user meets it (the rules themselves: tests/cli/test_demo_home.py)."""
+    (tmp_path / "made-by-demo.txt").write_text("made by the demo once\n")
+    deployment = {
+        "rpc_url": "http://127.0.0.1:8545",
+        "chain_id": 31330,
+        "registry_address": "0x" + "ab" * 20,
+        "deploy_block": 1,
+        "compiler_version": "0.8.37",
+    }
+    network = {"deployment": deployment, "provinces": [], "departments": []}  # no "demo" mark
+    (tmp_path / "network.json").write_text(json.dumps(network))
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    env = {"ECERT_HOME": str(tmp_path), "ECERT_KEY_PASSWORD": "demo test password"}
+    refused = _ecert("demo", "--port", str(free_port()), env=env)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    said = " ".join(refused.stdout.split())
+    assert "demo not run" in said
+    assert "the demo never replaces one" in said
+    assert "Traceback" not in refused.stdout + refused.stderr
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
