@@ -383,6 +383,15 @@ def _verify(
 ) -> None:
     console.rule("5. 核验 / verify, as each province's verifier")
     site.pki.export_roots(base / "roots.pem")
+    report_seals: dict[str, dict[str, object]] = {}
+    for province in PROVINCES:  # each province's verifier seals its reports (--report)
+        cert, key, ca = site.pki.issue_verifier_seal(province.code, province.name)
+        report_seals[province.code] = {
+            "certificate": str(cert.relative_to(base)),
+            "key": str(key.relative_to(base)),
+            "chain": [str(ca.relative_to(base))],
+            "location": province.name,
+        }
     config = VerifierConfig(  # the proofs folder is where 'ecert issue' and the service write
         rpc_url=rpc_url,
         registry_address=registry_address,
@@ -390,11 +399,12 @@ def _verify(
         trust_roots="roots.pem",
         proof_directories={"*": proof_folder().name},
         public_urls={p.code: p.verifier_base for p in PROVINCES},
+        report_seals=report_seals,
     )
     config.save(base / "verifier.json")
     console.print(
         f"  verifier configuration {shown(base / 'verifier.json')} (trust roots, proofs, each "
-        "province's page)"
+        "province's page and report seal)"
     )
     verifiers = {
         p.code: build_verifier(config, base / "verifier.json", region=p.code) for p in PROVINCES

@@ -29,6 +29,7 @@ from ledger.catalogue import catalogue
 from ledger.chain import Chain
 from ledger.errors import LedgerError, RegistryRefused
 from ledger.keys import password_from_env
+from verifier.config import VerifierConfig
 
 app = typer.Typer(help="Consortium operations: provinces and recognition agreements.")
 
@@ -118,6 +119,11 @@ def admit(
         site.network, provinces=[*site.network.provinces, ProvinceConfig(code, name, base)]
     )
     network.save(home() / "network.json")
+    verifier_json = home() / "verifier.json"
+    if verifier_json.is_file():  # the home's verifier learns where the new province's page is
+        settings = VerifierConfig.load(verifier_json)
+        urls = {**settings.public_urls, code: base}
+        replace(settings, public_urls=urls).save(verifier_json)
     console.print(f"admitted {code} {name}: authority {authority.address}")
     console.print(f"  QR codes of its departments open {base}/v/…")
 

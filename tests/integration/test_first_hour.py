@@ -196,6 +196,7 @@ def test_the_readmes_first_hour_after_the_demo(newcomer: Session, tmp_path: Path
     assert submitted["accepted"] == 1, submitted
     assert (tmp_path / "roots.pem").read_text().startswith("-----BEGIN CERTIFICATE-----")
     assert "真实有效" in said("ecert verify")  # issued after the demo, its proof found: VALID
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF-")
     url = newcomer.env["URL"]
     assert url.startswith("http://127.0.0.1:8801/v/")
     assert said('curl -s --retry 20 --retry-connrefused --retry-delay 1 "$URL"').split() == [
