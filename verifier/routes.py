@@ -49,7 +49,7 @@ Lang = Annotated[str, Query(pattern="^(zh|en)$", description="zh (default) or en
 Region = Annotated[
     str | None,
     Query(
-        pattern="^[A-Za-z0-9]{1,16}$",
+        pattern="^[A-Za-z0-9]{0,16}$",
         description="The visitor's province (e.g. GD): recognition is judged for it. Default: "
         "this verifier's province; an unknown code is ignored.",
     ),

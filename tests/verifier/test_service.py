@@ -75,6 +75,8 @@ def test_qr_page_and_upload_page(service: ServiceProcess, network: Network) -> N
     assert f"/v/{payload}/report.pdf?lang=zh&amp;region=GD" in there.text
     unknown = httpx.get(f"{service.url}/v/{payload}?region=XX")  # not a province: ZJ's own
     assert 'data-verdict="VALID"' in unknown.text
+    unchosen = httpx.get(f"{service.url}/v/{payload}?lang=zh&region=")  # picker left as it was
+    assert 'data-verdict="VALID"' in unchosen.text
     assert httpx.get(f"{service.url}/v/{payload}?region=G%3CD").status_code == 422
     report = httpx.get(f"{service.url}/v/{payload}/report.pdf?region=GD", timeout=30)
     assert report.status_code == 200
