@@ -82,12 +82,15 @@ test-python: setup
 
 test: check-artifact lint test-hardhat test-python
 
+# The demo builds in $ECERT_HOME (default .ecert), where every command looks; its random key
+# password is made once and kept across rebuilds (README: "A second make demo").
+DEMO_HOME = $(or $(ECERT_HOME),.ecert)
 demo: check-artifact
-	@mkdir -p .ecert && chmod 700 .ecert
-	@test -s .ecert/demo-password || $(BIN)/python -c \
-	  "import secrets; print(secrets.token_urlsafe(24))" > .ecert/demo-password
-	@chmod 600 .ecert/demo-password
-	ECERT_KEY_PASSWORD_FILE=.ecert/demo-password $(BIN)/ecert demo
+	@mkdir -p $(DEMO_HOME) && chmod 700 $(DEMO_HOME)
+	@test -s $(DEMO_HOME)/demo-password || $(BIN)/python -c \
+	  "import secrets; print(secrets.token_urlsafe(24))" > $(DEMO_HOME)/demo-password
+	@chmod 600 $(DEMO_HOME)/demo-password
+	ECERT_HOME=$(DEMO_HOME) ECERT_KEY_PASSWORD_FILE=$(DEMO_HOME)/demo-password $(BIN)/ecert demo
 
 clean:
 	rm -rf $(STAMPS) hardhat/artifacts hardhat/cache .ecert

@@ -19,7 +19,7 @@ from typing import Annotated
 
 import typer
 
-from cli.site_opts import console, err, open_site, synced_index
+from cli.site_opts import RpcOpt, console, err, open_network, open_site, synced_index
 from cli.workspace import home
 from issuer.site import bundle_secret, publish_bundle_key
 from ledger.bundle import (
@@ -54,9 +54,9 @@ def _read_json(path: Path) -> object:
 
 
 @app.command("key")
-def key(province: ProvinceOpt) -> None:
+def key(province: ProvinceOpt, rpc: RpcOpt = None) -> None:
     """Publish the province's trust-bundle key (and its proof of possession) on the registry."""
-    site = open_site()
+    site = open_site(rpc)
     try:
         public = publish_bundle_key(site.keys, site.registry(), province)
     except LedgerError as exc:
@@ -67,10 +67,12 @@ def key(province: ProvinceOpt) -> None:
 @app.command("build")
 def build(
     out: Annotated[Path, typer.Option(help="Unsigned bundle to write.")] = Path("bundle.json"),
+    rpc: RpcOpt = None,
 ) -> None:
-    """Snapshot the registry (synced from the node) at its latest block, unsigned."""
+    """Snapshot the registry (synced from the node) at its latest block, unsigned (public:
+    no key password)."""
     try:
-        index, registry = synced_index(open_site(), "bundle-index")
+        index, registry = synced_index(open_network(), "bundle-index", rpc)
         bundle = TrustBundle.from_index(index, registry.chain.chain_id)
     except LedgerError as exc:
         raise _fail(str(exc)) from exc
@@ -127,6 +129,7 @@ def verify(
     config: Annotated[
         Path | None, typer.Option("--config", help="verifier.json (its registry and node).")
     ] = None,
+    rpc: RpcOpt = None,
 ) -> None:
     """Check a signed bundle as a verifier would: registry, signers, quorum, signature."""
     path = config or home() / "verifier.json"
@@ -138,7 +141,8 @@ def verify(
     except LedgerError as exc:
         raise _fail(str(exc)) from exc
     live = open_index(settings, path)
-    registry = Registry(Chain.connect(settings.rpc_url, timeout=3.0), settings.registry_address)
+    node = Chain.connect(rpc or settings.rpc_url, timeout=3.0)
+    registry = Registry(node, settings.registry_address)
     with contextlib.suppress(NodeUnavailable):  # node down: check with the keys indexed so far
         live.sync(registry)
     started = time.perf_counter()

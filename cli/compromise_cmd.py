@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from cli.site_opts import console, err, open_site
+from cli.site_opts import RpcOpt, console, err, open_site
 from ledger.codes import RevocationReason
 from ledger.errors import LedgerError, RegistryRefused
 
@@ -92,12 +92,13 @@ def revoke_seal(
     at: AtOpt,
     reason: ReasonOpt,
     fingerprint: FingerprintOpt = None,
+    rpc: RpcOpt = None,
 ) -> None:
     """Revoke a department's seal certificate from a time on (province authority signs);
     default: the seal the registry lists as current. Rotate it too: ecert pki rotate-seal."""
     effective, code, chosen = _arguments(at, reason, fingerprint)
     try:
-        revoked = open_site().revoke_seal(issuer, effective, code, chosen)
+        revoked = open_site(rpc).revoke_seal(issuer, effective, code, chosen)
     except LedgerError as exc:
         raise _refused(exc) from exc
     console.print(
@@ -111,12 +112,13 @@ def distrust_ca(
     at: AtOpt,
     reason: ReasonOpt,
     fingerprint: FingerprintOpt = None,
+    rpc: RpcOpt = None,
 ) -> None:
     """Distrust a province CA from a time on (consortium admin signs); default: this site's
     CA certificate of that province."""
     effective, code, chosen = _arguments(at, reason, fingerprint)
     try:
-        distrusted = open_site().distrust_ca(province, effective, code, chosen)
+        distrusted = open_site(rpc).distrust_ca(province, effective, code, chosen)
     except LedgerError as exc:
         raise _refused(exc) from exc
     console.print(

@@ -5,15 +5,21 @@ departments, recognition agreements; a few dozen certificates of four types issu
 durable pipeline — validated, rendered, sealed, batched and anchored — written as PDFs and QR
 images to a folder a person can open; a revocation, three refused calls, and the registry read
 back from the event index. Every transaction's gas is printed at the end.
+
+It builds in ``$ECERT_HOME`` itself (``cli.demo_home`` says what a second run does), on a chain
+at 127.0.0.1:8545 kept in ``$ECERT_HOME/chain`` (``ecert chain up`` brings it back), with each
+province's verifier at http://127.0.0.1:8801, 8802, 8803 (ZJ, JS, GD) — the URLs its QR codes
+open and where ``ecert serve verifier --region ZJ`` listens — so every command in the README
+works on it as it is.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import os
 import random
-import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -30,7 +36,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from cli.workspace import home
+from cli.demo_home import prepare_home
+from cli.issuer_cmd import checkpoint_file, proof_folder
+from cli.workspace import DEFAULT_CHAIN_PORT, chain_dir, home, local_verifier_url, shown
 from issuer.audit import verify_audit
 from issuer.pipeline import Pipeline, Submission
 from issuer.samples import department_id, sample_record
@@ -51,7 +59,7 @@ from ledger.errors import KeystoreError, LedgerError, RegistryRefused
 from ledger.index import RegistryIndex
 from ledger.keys import password_from_env
 from ledger.merkle import verify_proof
-from ledger.node import AnvilNode, free_port
+from ledger.node import AnvilNode
 from ledger.registry import Registry
 from verifier.config import VerifierConfig, build_verifier
 from verifier.engine import Verifier
@@ -61,10 +69,10 @@ from verifier.verdicts import style
 # Piped output (CI logs, files) gets a width that fits the tables instead of rich's 80 columns.
 console = Console() if sys.stdout.isatty() else Console(width=150)
 
-PROVINCES = [
-    ProvinceConfig("ZJ", "浙江省", "https://zj.verify.ecert.example"),
-    ProvinceConfig("JS", "江苏省", "https://js.verify.ecert.example"),
-    ProvinceConfig("GD", "广东省", "https://gd.verify.ecert.example"),
+PROVINCES = [  # each province's verifier on this machine, so a scan here opens a real page
+    ProvinceConfig("ZJ", "浙江省", local_verifier_url(0)),
+    ProvinceConfig("JS", "江苏省", local_verifier_url(1)),
+    ProvinceConfig("GD", "广东省", local_verifier_url(2)),
 ]
 DEPARTMENTS = [
     DepartmentConfig(
@@ -87,40 +95,121 @@ PER_DEPARTMENT = 12
 
 
 def run(
-    workdir: Annotated[
-        Path | None, typer.Option(help="Demo folder (default: $ECERT_HOME/demo).")
-    ] = None,
     per_department: Annotated[
-        int, typer.Option(help="Certificates per department.")
+        int, typer.Option(min=2, help="Certificates per department (2 or more).")
     ] = PER_DEPARTMENT,
+    port: Annotated[
+        int, typer.Option(help="Port of the demo's chain on 127.0.0.1.")
+    ] = DEFAULT_CHAIN_PORT,
 ) -> None:
-    """Run the demo network end to end on a fresh local anvil node."""
-    base = workdir or home() / "demo"
+    """Build the demo network in $ECERT_HOME on a local anvil node, end to end. A second run
+    rebuilds the demo's home (keeping demo-password and wallet/); a home holding anything else
+    is refused and left alone."""
+    base = home()
     try:
         password = password_from_env()
     except KeystoreError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
-    if base.exists():
-        shutil.rmtree(base)
-    node = AnvilNode(base / "chain", port=free_port())
-    console.rule("[bold]ecert 演示 / demo: 三省联盟 · 签发 · 签章 · 上链")
     try:
-        info = node.start()
+        removed = prepare_home(base)
+    except LedgerError as exc:
+        console.print(f"[red]演示未运行 / demo not run:[/] {exc}")
+        raise typer.Exit(2) from exc
+    node = AnvilNode(chain_dir(), port=port)
+    console.rule("[bold]ecert 演示 / demo: 三省联盟 · 签发 · 签章 · 上链")
+    if removed:
+        console.print(f"重建演示网络 / rebuilding the demo network in {shown(base)}")
+    if os.environ.get("ECERT_ISSUER_DB"):
+        console.print(
+            f"[yellow]the demo keeps its certificates in {shown(base / 'issuer.sqlite')}; "
+            "commands run with ECERT_ISSUER_DB set will not see them[/]"
+        )
+    try:
+        try:
+            info = node.start()
+        except LedgerError as exc:
+            raise LedgerError(
+                f"{exc} (a chain from 'ecert chain up' in another home? stop it with "
+                "'ecert chain down' there, or run the demo with --port)"
+            ) from exc
         console.print(f"链节点 / chain node: anvil {info.rpc_url} (chain id {info.chain_id})")
-        _demo(base, Chain.connect(info.rpc_url), password, per_department)
+        first = _demo(base, Chain.connect(info.rpc_url), password, per_department)
     except LedgerError as exc:
         console.print(f"[red]演示失败 / demo failed:[/] {exc}")
         raise typer.Exit(2) from exc
     finally:
         node.stop()
-        console.print(f"链节点已停止，状态保存在 / node stopped, state kept in {node.state_file}")
+        console.print(
+            f"链节点已停止，状态保存在 / node stopped, state kept in {shown(node.state_file)}"
+        )
+    _next_steps(base, first)
 
 
-def _demo(base: Path, chain: Chain, password: str, per_department: int) -> None:
+def _next_steps(base: Path, first: tuple[str, str, str]) -> None:
+    """The three commands to try next, as they are typed here."""
+    issuer_id, number, url = first
+    where = shown(base)
+    console.rule("下一步 / next")
+    console.print(
+        "In this folder, with ecert on PATH ([bold]. .venv/bin/activate[/]) and "
+        f"[bold]export ECERT_KEY_PASSWORD_FILE={where}/demo-password[/] "
+        "(README: the first hour):",
+        soft_wrap=True,
+    )
+    for command, why in (
+        ("ecert chain up", "the demo's chain again, with its state"),
+        (
+            "ecert serve verifier --region ZJ",
+            f"then open {url} (the QR code of {number})",
+        ),
+        (
+            f"ecert verify {where}/out/{number}.pdf --region GD",
+            "as a bank in 广东 would",
+        ),
+    ):
+        console.print(f"  [bold]{command}[/]   [dim]# {why}[/]", soft_wrap=True, highlight=False)
+    console.print(f"  [dim](the issuer of {number} is {issuer_id})[/]", highlight=False)
+
+
+def _samples(base: Path, rng: random.Random) -> None:
+    """Fresh records to issue after the demo, per type: ``<TYPE>.csv`` for ``ecert issue
+    --data`` and the console's upload, ``<TYPE>.json`` a body for ``POST
+    /api/v1/certificates``."""
+    folder = base / "samples"
+    folder.mkdir(parents=True, exist_ok=True)
+    until = (datetime.now(UTC) + timedelta(days=3650)).date().isoformat()
+    for dept in DEPARTMENTS:
+        cert_type = dept.cert_types[0]
+        licence = cert_type == "BUSINESS_LICENCE"
+        row = {"reference": f"sample-{dept.province}-1"}
+        row.update(sample_record(cert_type, rng, dept.province))
+        if licence:
+            row["valid_until"] = until
+        with (folder / f"{cert_type}.csv").open("w", encoding="utf-8", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=list(row))
+            writer.writeheader()
+            writer.writerow(row)
+        body = {
+            "certificates": [
+                {
+                    "reference": f"sample-{dept.province}-api",
+                    "cert_type": cert_type,
+                    "claims": sample_record(cert_type, rng, dept.province),
+                    **({"valid_until": until} if licence else {}),
+                }
+            ]
+        }
+        (folder / f"{cert_type}.json").write_text(
+            json.dumps(body, ensure_ascii=False, indent=1) + "\n", "utf-8"
+        )
+
+
+def _demo(base: Path, chain: Chain, password: str, per_department: int) -> tuple[str, str, str]:
+    """The whole demo; returns the issuer, number and QR URL of its first licence."""
     console.rule("1. 联盟与 PKI / consortium, PKI, registry")
     network = bootstrap_network(
-        base, password, chain, PROVINCES, DEPARTMENTS, recognitions=RECOGNITIONS
+        base, password, chain, PROVINCES, DEPARTMENTS, recognitions=RECOGNITIONS, demo=True
     )
     site = Site(base, password)
     registry = site.registry(chain.description)
@@ -138,11 +227,13 @@ def _demo(base: Path, chain: Chain, password: str, per_department: int) -> None:
         console.print(f"  ✔ {verifying} 互认 recognises {issuing} {cert_type}")
 
     console.rule("2. 签发、签章、批量上链 / issue, seal, anchor")
-    pipeline = Pipeline(
+    pipeline = Pipeline(  # the store, audit checkpoints and proofs the commands use
         open_store(f"sqlite:///{base / 'issuer.sqlite'}"),
         site.departments(),
         registry,
         batch_size=16,
+        checkpoint_file=checkpoint_file(),
+        proof_folder=proof_folder(),
     )
     rng = random.Random(20261122)  # noqa: S311 - fictitious sample data, not secrets
     issued: list[tuple[str, str]] = []
@@ -186,7 +277,8 @@ def _demo(base: Path, chain: Chain, password: str, per_department: int) -> None:
         qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=8, border=4)
         qr.add_data(view["qr"])
         qr.make_image().save(str(out / f"{certificate_id}-qr.png"))
-    console.print(f"  {len(issued)} PDFs and QR images in [bold]{out}[/]")
+    console.print(f"  {len(issued)} PDFs and QR images in [bold]{shown(out)}[/]")
+    _samples(base, rng)
     _gas_table(pipeline, chain)
 
     console.rule("3. 证明、撤销与拒绝 / prove, revoke, refuse")
@@ -226,11 +318,11 @@ def _demo(base: Path, chain: Chain, password: str, per_department: int) -> None:
         "广东互认 GD recognises",
     ):
         table.add_column(column)
-    shown: set[str] = set()
+    listed: set[str] = set()
     for issuer_id, certificate_id in issued:
-        if issuer_id in shown and certificate_id != second:
+        if issuer_id in listed and certificate_id != second:
             continue
-        shown.add(issuer_id)
+        listed.add(issuer_id)
         view = pipeline.certificate(issuer_id, certificate_id)
         p = view["proof"]
         anchor = index.anchor_of(issuer_id, bytes.fromhex(p["root"]))
@@ -262,6 +354,8 @@ def _demo(base: Path, chain: Chain, password: str, per_department: int) -> None:
         network.deployment.deploy_block,
         chain.description,
     )
+    issuer_id, number = issued[0]
+    return issuer_id, number, str(pipeline.certificate(issuer_id, number)["qr"])
 
 
 def _mistyped(cert_type: str, record: Mapping[str, object]) -> dict[str, object]:
@@ -288,22 +382,30 @@ def _verify(
     rpc_url: str,
 ) -> None:
     console.rule("5. 核验 / verify, as each province's verifier")
-    proofs = base / "proofs"
-    for issuer_id, certificate_id in issued:
-        folder = proofs / issuer_id
-        folder.mkdir(parents=True, exist_ok=True)
-        record = pipeline.public_proof(issuer_id, certificate_id)
-        (folder / f"{certificate_id}.json").write_text(json.dumps(record, indent=1), "utf-8")
     site.pki.export_roots(base / "roots.pem")
-    config = VerifierConfig(
+    report_seals: dict[str, dict[str, object]] = {}
+    for province in PROVINCES:  # each province's verifier seals its reports (--report)
+        cert, key, ca = site.pki.issue_verifier_seal(province.code, province.name)
+        report_seals[province.code] = {
+            "certificate": str(cert.relative_to(base)),
+            "key": str(key.relative_to(base)),
+            "chain": [str(ca.relative_to(base))],
+            "location": province.name,
+        }
+    config = VerifierConfig(  # the proofs folder is where 'ecert issue' and the service write
         rpc_url=rpc_url,
         registry_address=registry_address,
         deploy_block=deploy_block,
         trust_roots="roots.pem",
-        proof_directories={"*": "proofs"},
+        proof_directories={"*": proof_folder().name},
+        public_urls={p.code: p.verifier_base for p in PROVINCES},
+        report_seals=report_seals,
     )
     config.save(base / "verifier.json")
-    console.print(f"  verifier configuration {base / 'verifier.json'} (trust roots, proofs)")
+    console.print(
+        f"  verifier configuration {shown(base / 'verifier.json')} (trust roots, proofs, each "
+        "province's page and report seal)"
+    )
     verifiers = {
         p.code: build_verifier(config, base / "verifier.json", region=p.code) for p in PROVINCES
     }

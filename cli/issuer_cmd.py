@@ -18,7 +18,7 @@ from qrcode.constants import ERROR_CORRECT_M
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.site_opts import console, err, open_sessions, open_site
+from cli.site_opts import RpcOpt, console, err, open_network, open_sessions, open_site
 from cli.workspace import home
 from issuer.api import create_app
 from issuer.audit import AuditReport, check_audit
@@ -69,8 +69,9 @@ def _pipeline(
     workers: int = 1,
     tsa_url: str | None = None,
     formats: tuple[Format, ...] | None = None,
+    rpc: str | None = None,
 ) -> Pipeline:
-    site = open_site()
+    site = open_site(rpc)
     try:
         departments = (
             [site.department(issuer_id, timestamp_url=tsa_url)]
@@ -131,11 +132,12 @@ def issue(
     workers: Annotated[int, typer.Option(help="Sealing processes.")] = 2,
     tsa_url: TsaOpt = None,
     formats: FormatsOpt = None,
+    rpc: RpcOpt = None,
 ) -> None:
     """Issue certificates from a file: validate, seal, anchor, write PDFs (and OFDs) and QR
     images."""
     chosen = _formats(formats)
-    pipeline = _pipeline(issuer, workers=workers, tsa_url=tsa_url)
+    pipeline = _pipeline(issuer, workers=workers, tsa_url=tsa_url, rpc=rpc)
     try:
         submissions = list(read_records(data, cert_type))
     except RecordFileError as exc:
@@ -241,18 +243,25 @@ def download(
 
 
 def status(
-    certificate_id: str, issuer: IssuerOpt, as_json: Annotated[bool, typer.Option("--json")] = False
+    certificate_id: Annotated[
+        str, typer.Argument(help="The certificate number, or the department's own reference.")
+    ],
+    issuer: IssuerOpt,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Show where a certificate is (办理进度)."""
+    """Show where a certificate is (办理进度). Reads the store only: no key password, no node."""
+    open_network()  # the right home, or a message saying how to get one
+    pipeline = Pipeline(open_sessions(), [], None)
     try:
-        view = _pipeline(issuer).certificate(issuer, certificate_id)
+        number = pipeline.number_of_reference(issuer, certificate_id) or certificate_id
+        view = pipeline.certificate(issuer, number)
     except PipelineError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from exc
     if as_json:
         console.print_json(json.dumps(view, ensure_ascii=False))
         return
-    console.print(f"{certificate_id}: [bold]{view['status']}[/]")
+    console.print(f"{view['certificate_id']}: [bold]{view['status']}[/]")
     if view["failure_reason"]:
         console.print(f"  失败原因 reason: {view['failure_reason']}", soft_wrap=True)
     for step in view["progress"]:
@@ -263,10 +272,11 @@ def revoke(
     certificate_id: str,
     issuer: IssuerOpt,
     reason: Annotated[RevocationReason, typer.Option(help="Reason code 1-7.")],
+    rpc: RpcOpt = None,
 ) -> None:
     """Revoke an anchored certificate on chain."""
     try:
-        _pipeline(issuer).revoke(issuer, certificate_id, reason, actor="cli")
+        _pipeline(issuer, rpc=rpc).revoke(issuer, certificate_id, reason, actor="cli")
     except NodeUnavailable as exc:
         err.print(f"[red]链节点不可达 / chain unreachable, nothing changed:[/] {exc}")
         raise typer.Exit(2) from exc
@@ -302,7 +312,11 @@ def token_create(
         str, typer.Option(help="When it stops working: 90d, 12h, 2027-06-30 or never.")
     ] = "90d",
 ) -> None:
-    """Create a department API token; it is shown once."""
+    """Create a department API token for a department of this home's network; it is shown
+    once."""
+    if issuer not in {d.issuer_id for d in open_network().departments}:
+        err.print(f"[red]this home's network ({home()}) has no department {issuer}[/]")
+        raise typer.Exit(2)
     try:
         token = create_token(
             open_sessions(),
@@ -406,12 +420,12 @@ def trust_roots(
         ),
     ] = False,
 ) -> None:
-    """Write the national root certificate(s) as PEM (with --sm2: the SM2 trust list)."""
-    try:
+    """Write the national root certificate(s) as PEM: public, so no key password is asked."""
+    try:  # certificates only: the stores never open a key for this
         path = (
-            Sm2PkiStore(home(), password_from_env()).export_roots(out)
+            Sm2PkiStore(home(), "").export_roots(out)
             if sm2
-            else open_site().pki.export_roots(out)
+            else PkiStore(home(), "").export_roots(out)
         )
     except LedgerError as exc:
         err.print(f"[red]{exc}[/]")
@@ -471,11 +485,11 @@ def pki_issue_seal(
 
 
 @pki_app.command("rotate-seal")
-def rotate_seal(issuer: IssuerOpt) -> None:
+def rotate_seal(issuer: IssuerOpt, rpc: RpcOpt = None) -> None:
     """Issue a new seal certificate and register it on chain (province authority signs).
     Certificates sealed with the previous one stay verifiable."""
     try:
-        stem = open_site().rotate_seal(issuer)
+        stem = open_site(rpc).rotate_seal(issuer)
     except LedgerError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
@@ -483,11 +497,11 @@ def rotate_seal(issuer: IssuerOpt) -> None:
 
 
 @pki_app.command("rotate-account")
-def rotate_account(issuer: IssuerOpt) -> None:
+def rotate_account(issuer: IssuerOpt, rpc: RpcOpt = None) -> None:
     """Move a department to a new chain account (province authority signs); earlier
     certificates stay valid, the old account can no longer act."""
     try:
-        address = open_site().rotate_account(issuer)
+        address = open_site(rpc).rotate_account(issuer)
     except LedgerError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
@@ -536,6 +550,7 @@ def serve_issuer(
         int, typer.Option(min=1, help="Request bodies in flight at once (wait, then 503).")
     ] = 8,
     formats: FormatsOpt = None,
+    rpc: RpcOpt = None,
 ) -> None:
     """The issuer API on 127.0.0.1 (OpenAPI at /docs), with its pipeline worker. ``--formats``
     is the default for requests that name none."""
@@ -553,6 +568,7 @@ def serve_issuer(
         workers=workers,
         tsa_url=tsa_url,
         formats=chosen,
+        rpc=rpc,
     )
     if chosen and Format.OFD in chosen:
         lacking = sorted(i for i, d in pipeline.departments.items() if d.ofd_sealer is None)

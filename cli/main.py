@@ -20,6 +20,7 @@ from cli import (
     verifier_cmd,
     wallet_cmd,
 )
+from ledger.errors import LedgerError
 from ledger.logs import configure_cli
 
 app = typer.Typer(
@@ -72,6 +73,10 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
+    except LedgerError as exc:  # a command that did not map it: the message is for people
+        logging.getLogger("ecert.cli").debug("ledger error", exc_info=exc)
+        sys.stderr.write(f"ecert: {exc}\n")
+        sys.exit(2)
     except Exception as exc:
         logging.getLogger("ecert.cli").debug("unexpected failure", exc_info=exc)
         sys.stderr.write(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.serving import ConnectionLimits, serve, serve_workers
-from cli.workspace import home
+from cli.site_opts import RpcOpt
+from cli.workspace import RPC_ENV, home, local_port
 from ledger.errors import LedgerError
 from ledger.logs import configure_service
 from verifier.config import VerifierConfig, build_verifier
@@ -32,30 +34,35 @@ err = Console(stderr=True)
 
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option(
-        "--config", help="verifier.json (default: $ECERT_HOME/verifier.json, then the demo's)."
-    ),
+    typer.Option("--config", help="verifier.json (default: $ECERT_HOME/verifier.json)."),
 ]
+DEFAULT_PORT = 8800
 RegionOpt = Annotated[
     str | None, typer.Option("--region", help="The province this verifier answers for, e.g. GD.")
 ]
 
 
 def _config_path(config: Path | None) -> Path:
-    candidates = (
-        [config] if config else [home() / "verifier.json", home() / "demo" / "verifier.json"]
-    )
-    path = next((c for c in candidates if c and c.is_file()), None)
-    if path is None:
-        err.print("[red]no verifier configuration: run 'make demo' or pass --config[/]")
+    path = config or home() / "verifier.json"
+    if not path.is_file():
+        err.print(f"[red]no verifier configuration at {path}: run 'make demo' or pass --config[/]")
         raise typer.Exit(2)
     return path.resolve()
 
 
-def _open(config: Path | None, region: str | None) -> Verifier:
+def _settings(path: Path, rpc: str | None) -> VerifierConfig:
+    try:
+        settings = VerifierConfig.load(path)
+    except LedgerError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    return replace(settings, rpc_url=rpc) if rpc else settings
+
+
+def _open(config: Path | None, region: str | None, rpc: str | None = None) -> Verifier:
     path = _config_path(config)
     try:
-        return build_verifier(VerifierConfig.load(path), path, region=region)
+        return build_verifier(_settings(path, rpc), path, region=region)
     except LedgerError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
@@ -114,10 +121,11 @@ def verify(
         Path | None,
         typer.Option("--report", help="Also write the sealed verification report (PDF) here."),
     ] = None,
+    rpc: RpcOpt = None,
 ) -> None:
     """Verify a certificate; exit 0 valid, 1 invalid, 2 could not confirm, 3 genuine but not
     recognised in this province."""
-    verifier = _open(config, region)
+    verifier = _open(config, region, rpc)
     path = Path(target)
     if _is_file(path):
         try:
@@ -159,9 +167,25 @@ def _write_report(verifier: Verifier, report: VerificationReport, path: Path, la
     err.print(f"sealed verification report: {path}")
 
 
+def _default_port(path: Path, region: str) -> int:
+    """Where the province's QR codes point, when that is this machine (the demo's verifiers:
+    ``public_urls`` in verifier.json); 8800 otherwise."""
+    try:
+        url = VerifierConfig.load(path).public_urls.get(region, "")
+    except LedgerError:
+        return DEFAULT_PORT
+    return local_port(url) or DEFAULT_PORT
+
+
 def serve_verifier(
     region: Annotated[str, typer.Option(help="The province this verifier answers for.")],
-    port: Annotated[int, typer.Option()] = 8800,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            help="Default: the port of the province's verifier URL (public_urls in "
+            "verifier.json) when that is on 127.0.0.1, else 8800."
+        ),
+    ] = None,
     config: ConfigOpt = None,
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="Worker processes (one per core for load).")
@@ -178,16 +202,18 @@ def serve_verifier(
     body_timeout: Annotated[
         float, typer.Option(min=0.1, help="Seconds to send the whole body (408 beyond).")
     ] = 20.0,
+    rpc: RpcOpt = None,
 ) -> None:
     """The verifier service on 127.0.0.1: API, QR page, upload page, /docs, /metrics."""
     configure_service()
-    verifier = _open(config, region)  # fails here, with a clear message, on a bad config
+    verifier = _open(config, region, rpc)  # fails here, with a clear message, on a bad config
     requests = RequestLimits(
         max_body_bytes=int(max_body_mb * 1024 * 1024),
         max_uploads=max_uploads,
         body_timeout_seconds=body_timeout,
     )
     connections = ConnectionLimits(header_timeout=header_timeout)
+    port = port or _default_port(_config_path(config), region)
     console.print(f"verifier for {region} on http://127.0.0.1:{port} ({workers} worker(s))")
     if workers == 1:
         serve(
@@ -198,6 +224,8 @@ def serve_verifier(
     os.environ[CONFIG_ENV] = str(_config_path(config))
     os.environ[REGION_ENV] = region
     limits_to_environment(requests)
+    if rpc:
+        os.environ[RPC_ENV] = rpc  # each worker reads its configuration again
     status = serve_workers(
         "verifier.service:app_from_environment",
         host="127.0.0.1",

@@ -12,13 +12,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from issuer.pki import Issued
 from ledger.errors import KeystoreError
-from ledger.keys import private_directory
+from ledger.keys import check_password, private_directory
 
 __all__ = ["load_issued", "save_issued"]
 
 
 def save_issued(issued: Issued, directory: Path, stem: str, password: str) -> None:
-    """Write ``<stem>.key.pem`` (encrypted) and ``<stem>.cert.pem``; refuses to overwrite a key."""
+    """Write ``<stem>.key.pem`` (encrypted) and ``<stem>.cert.pem``; refuses to overwrite a key,
+    or to encrypt it with a password that breaks the rule (``ledger.keys.PASSWORD_RULE``)."""
+    check_password(password)
     private_directory(directory)
     key_path = directory / f"{stem}.key.pem"
     pem = issued.key.private_bytes(

@@ -526,6 +526,17 @@ class Pipeline:
 
     # ------------------------------------------------------------------ read and revoke
 
+    def number_of_reference(self, issuer_id: str, reference: str) -> str | None:
+        """The number of the department's certificate submitted under ``reference`` (its own
+        case number), if it has one yet."""
+        with self.sessions() as session:
+            number = session.scalars(
+                select(Certificate.certificate_id).where(
+                    Certificate.issuer_id == issuer_id, Certificate.reference == reference
+                )
+            ).first()
+        return number or None
+
     def certificate(self, issuer_id: str, certificate_id: str) -> dict[str, Any]:
         """Status, progress trail, why it failed (if it did) and, once anchored, the
         inclusion proof."""

@@ -89,7 +89,9 @@ class PkiStore:
         try:
             return x509.load_pem_x509_certificate((self.base / "root.cert.pem").read_bytes())
         except OSError as exc:
-            raise KeystoreError("no root certificate: run 'ecert pki init'") from exc
+            raise KeystoreError(
+                f"no root certificate in {self.base}: run 'make demo' or 'ecert pki init-root'"
+            ) from exc
 
     def province_ca(self, code: str) -> Issued:
         return load_issued(self.base / "provinces" / code, "ca", self._password)

@@ -60,6 +60,9 @@ class NetworkConfig:
     deployment: Deployment
     provinces: list[ProvinceConfig]
     departments: list[DepartmentConfig]
+    demo: bool = False
+    """Built by ``ecert demo``, which may rebuild it from scratch; never set for a network
+    made any other way (``ecert network init``), which the demo refuses to touch."""
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,10 +76,12 @@ class NetworkConfig:
                 deployment=Deployment(**raw["deployment"]),
                 provinces=[ProvinceConfig(**p) for p in raw["provinces"]],
                 departments=[DepartmentConfig(**d) for d in raw["departments"]],
+                demo=bool(raw.get("demo", False)),
             )
         except FileNotFoundError as exc:
             raise LedgerError(
-                f"no network at {path}: run the demo or 'ecert network init'"
+                f"no network at {path}: run 'make demo' (or 'ecert network init'), or set "
+                "ECERT_HOME to the folder that holds one"
             ) from exc
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise LedgerError(f"{path} is unreadable: {exc}") from exc
@@ -139,8 +144,17 @@ def crl_urls(timestamp_url: str, province: str) -> tuple[str, str]:
 class Site:
     """What one issuing site needs at run time."""
 
-    def __init__(self, home: Path, password: str, *, scrypt_n: int = DEFAULT_SCRYPT_N) -> None:
+    def __init__(
+        self,
+        home: Path,
+        password: str,
+        *,
+        scrypt_n: int = DEFAULT_SCRYPT_N,
+        rpc_url: str | None = None,
+    ) -> None:
         self.home = home
+        self.rpc_url = rpc_url
+        """The node to use instead of the deployment's (``--rpc``); never saved."""
         self.network = NetworkConfig.load(home / "network.json")
         self.keys = KeyStore(home / "keys", password, scrypt_n=scrypt_n)
         self.pki = PkiStore(home, password)
@@ -152,7 +166,8 @@ class Site:
 
     def registry(self, rpc_url: str | None = None) -> Registry:
         deployment = self.network.deployment
-        return Registry(Chain.connect(rpc_url or deployment.rpc_url), deployment.registry_address)
+        url = rpc_url or self.rpc_url or deployment.rpc_url
+        return Registry(Chain.connect(url), deployment.registry_address)
 
     def department(self, issuer_id: str, *, timestamp_url: str | None = None) -> Department:
         config = self._config(issuer_id)
@@ -326,11 +341,13 @@ def bootstrap_network(
     scrypt_n: int = DEFAULT_SCRYPT_N,
     recognitions: Sequence[tuple[str, str, str]] = (),
     sm2_seals: bool = False,
+    demo: bool = False,
 ) -> NetworkConfig:
     """Create PKI, keys and a registry on ``chain`` with these provinces and departments, and
-    the recognition agreements ``(verifying, issuing, cert_type)``; write ``network.json``.
-    With ``sm2_seals`` also the SM2 PKI (root, province CAs and seal makers) and an SM2 seal
-    for every department, which then issues each certificate as a PDF and an OFD.
+    the recognition agreements ``(verifying, issuing, cert_type)``; write ``network.json``
+    (marked as the demo's with ``demo``). With ``sm2_seals`` also the SM2 PKI (root, province
+    CAs and seal makers) and an SM2 seal for every department, which then issues each
+    certificate as a PDF and an OFD.
 
     Keys are encrypted at the one keystore cost (``ledger.keys.DEFAULT_SCRYPT_N``); only tests
     pass a smaller ``scrypt_n`` to keep set-up fast."""
@@ -379,6 +396,7 @@ def bootstrap_network(
         ),
         provinces=provinces,
         departments=departments,
+        demo=demo,
     )
     config.save(home / "network.json")
     return config

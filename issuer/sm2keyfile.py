@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from issuer.sm2pki import Sm2Issued
 from ledger import sm2
 from ledger.errors import KeystoreError
+from ledger.keys import check_password
 
 __all__ = ["decrypt_sm2_key", "encrypt_sm2_key", "load_sm2_issued", "save_sm2_issued"]
 
@@ -112,7 +113,9 @@ def decrypt_sm2_key(data: bytes, password: str) -> sm2.Sm2KeyPair:
 
 
 def save_sm2_issued(issued: Sm2Issued, directory: Path, stem: str, password: str) -> None:
-    """Write ``<stem>.key.pem`` (encrypted) and ``<stem>.cert.pem``; refuses to overwrite a key."""
+    """Write ``<stem>.key.pem`` (encrypted) and ``<stem>.cert.pem``; refuses to overwrite a key,
+    or to encrypt it with a password that breaks the rule (``ledger.keys.PASSWORD_RULE``)."""
+    check_password(password)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     key_path = directory / f"{stem}.key.pem"
     data = encrypt_sm2_key(issued.key, password)

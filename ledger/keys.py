@@ -1,8 +1,10 @@
 """Chain account keys encrypted at rest (Ethereum keystore v3: scrypt + AES-128-CTR).
 
 The password comes from ``ECERT_KEY_PASSWORD`` or from the file named by
-``ECERT_KEY_PASSWORD_FILE``; there is no default. Keys are never printed or logged: the
-``LocalAccount`` objects handed out render only their address.
+``ECERT_KEY_PASSWORD_FILE``; there is no default, and it must be at least
+``MIN_PASSWORD_LENGTH`` (12) characters (``PASSWORD_RULE`` says so wherever one is refused).
+Keys are never printed or logged: the ``LocalAccount`` objects handed out render only their
+address.
 
 Every keystore is encrypted with scrypt at ``DEFAULT_SCRYPT_N`` (2^17, the keystore v3
 standard's own choice, about 0.45 s per key here). The only way to get less is to pass
@@ -23,10 +25,24 @@ from web3 import Web3
 
 from ledger.errors import KeystoreError
 
-__all__ = ["DEFAULT_SCRYPT_N", "KeyStore", "password_from_env", "private_directory"]
+__all__ = [
+    "DEFAULT_SCRYPT_N",
+    "MIN_PASSWORD_LENGTH",
+    "PASSWORD_RULE",
+    "KeyStore",
+    "check_password",
+    "password_from_env",
+    "private_directory",
+]
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.\-]{0,63}")
 DEFAULT_SCRYPT_N = 1 << 17
+MIN_PASSWORD_LENGTH = 12
+PASSWORD_RULE = (
+    f"the key password must be at least {MIN_PASSWORD_LENGTH} characters, given in "
+    "ECERT_KEY_PASSWORD or in the file ECERT_KEY_PASSWORD_FILE names ('make demo' writes a "
+    "random one to .ecert/demo-password)"
+)
 
 
 def private_directory(path: Path) -> Path:
@@ -37,20 +53,33 @@ def private_directory(path: Path) -> Path:
     return path
 
 
+def check_password(password: str) -> str:
+    """``password`` if it follows the rule (``PASSWORD_RULE``); ``KeystoreError`` naming the
+    rule otherwise. Every key the code encrypts, chain keystore or PKI key, passes here."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise KeystoreError(f"password refused: too short; {PASSWORD_RULE}")
+    return password
+
+
 def password_from_env() -> str:
-    """The keystore password from the environment; refuses to run without one."""
+    """The key password from the environment; refuses to run without one, or with one that
+    breaks the rule (``PASSWORD_RULE``)."""
     direct = os.environ.get("ECERT_KEY_PASSWORD")
     if direct:
-        return direct
+        return check_password(direct)
     path = os.environ.get("ECERT_KEY_PASSWORD_FILE")
     if path:
         try:
             value = Path(path).read_text("utf-8").strip()
         except OSError as exc:
-            raise KeystoreError(f"cannot read ECERT_KEY_PASSWORD_FILE: {exc.strerror}") from exc
+            raise KeystoreError(
+                f"cannot read ECERT_KEY_PASSWORD_FILE {path}: {exc.strerror}; {PASSWORD_RULE}"
+            ) from exc
         if value:
-            return value
-    raise KeystoreError("set ECERT_KEY_PASSWORD or ECERT_KEY_PASSWORD_FILE to unlock keys")
+            return check_password(value)
+    raise KeystoreError(
+        f"no key password: set ECERT_KEY_PASSWORD or ECERT_KEY_PASSWORD_FILE; {PASSWORD_RULE}"
+    )
 
 
 class KeyStore:
@@ -60,8 +89,7 @@ class KeyStore:
     in tests (see the module docstring). Reading a key uses the cost written in its file."""
 
     def __init__(self, directory: Path, password: str, *, scrypt_n: int = DEFAULT_SCRYPT_N) -> None:
-        if len(password) < 12:
-            raise KeystoreError("the keystore password must be at least 12 characters")
+        check_password(password)
         self.directory = directory
         self._password = password
         self._scrypt_n = scrypt_n

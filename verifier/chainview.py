@@ -152,6 +152,11 @@ class ChainView:
         )
         return found
 
+    def provinces(self) -> list[Province]:
+        """Every province of the consortium, in the order they were admitted."""
+        found: list[Province] = self._remember(("provinces",), lambda: self._reader().provinces())
+        return found
+
     def seal_certificate(self, fingerprint: bytes) -> SealCertificate | None:
         found: SealCertificate | None = self._remember(
             ("seal", fingerprint), lambda: self._reader().seal_certificate(fingerprint)

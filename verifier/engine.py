@@ -58,10 +58,15 @@ class Verifier:
         """The SM2 roots and province CAs OFD e-seals are judged against."""
 
     def _run(
-        self, plan: Plan, evidence: Evidence, now: datetime | None, local_only: bool = False
+        self,
+        plan: Plan,
+        evidence: Evidence,
+        now: datetime | None,
+        local_only: bool = False,
+        region: str | None = None,
     ) -> VerificationReport:
         ctx = Context(
-            region=self.region,
+            region=region or self.region,
             registry=self.chain,
             proofs=self.proofs,
             trust_roots=self.trust_roots,
@@ -99,22 +104,35 @@ class Verifier:
         return self._run(plans.IMAGE, Evidence(qr_texts=texts, image_problem=problem), now)
 
     def verify_qr_text(
-        self, text: str, *, now: datetime | None = None, local_only: bool = False
+        self,
+        text: str,
+        *,
+        now: datetime | None = None,
+        local_only: bool = False,
+        region: str | None = None,
     ) -> VerificationReport:
         """``local_only``: answer only from memory, the index and local files, raising
         ``WouldBlock`` where the network would be needed (so an event loop may call it).
-        A holder's presentation (``ECP1.…``) is verified as one."""
+        A holder's presentation (``ECP1.…``) is verified as one. ``region``: judge recognition
+        for that province instead of this verifier's (the visitor's province on a QR page;
+        agreements are public registry data)."""
         if is_presentation(text):
-            return self.verify_presentation(text, now=now, local_only=local_only)
-        return self._run(plans.QR, Evidence(qr_texts=(text,)), now, local_only)
+            return self.verify_presentation(text, now=now, local_only=local_only, region=region)
+        return self._run(plans.QR, Evidence(qr_texts=(text,)), now, local_only, region)
 
     def verify_presentation(
-        self, text: str, *, now: datetime | None = None, local_only: bool = False
+        self,
+        text: str,
+        *,
+        now: datetime | None = None,
+        local_only: bool = False,
+        region: str | None = None,
     ) -> VerificationReport:
         """A holder's presentation, checked against the chain from the proof it carries (no
         proof directory is asked, so nobody learns where it was shown); its nonce is used
         once, last."""
-        return self._run(plans.PRESENTATION, Evidence(presentation_text=text), now, local_only)
+        evidence = Evidence(presentation_text=text)
+        return self._run(plans.PRESENTATION, evidence, now, local_only, region)
 
     def report_pdf(
         self, report: VerificationReport, *, lang: str = "zh", verify_url: str | None = None

@@ -4,6 +4,8 @@ confirm, red not valid — with the reason in the banner, and a print style for 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 
 from verifier.names import label
@@ -18,7 +20,21 @@ from verifier.wording import (
     region_name,
 )
 
-__all__ = ["result_page", "upload_page"]
+__all__ = ["RegionPicker", "result_page", "upload_page"]
+
+
+@dataclass(frozen=True, slots=True)
+class RegionPicker:
+    """The small form on a QR page asking which province the visitor is in; the page then
+    answers for that province's recognition too."""
+
+    action: str
+    """The page's own path (``/v/<payload>``): the form asks for it again with ``region``."""
+    provinces: Sequence[tuple[str, str]]
+    """(code, name) of every province, in the order offered."""
+    selected: str | None = None
+    """The visitor's province, when known."""
+
 
 _TEXT = {
     "zh": {
@@ -47,6 +63,9 @@ _TEXT = {
         "region": "核验地",
         "shown": "持证人本次只出示了以上信息，出示码剩余有效时间",
         "seconds": "秒",
+        "where": "您在哪个省份使用这份证照？",
+        "choose": "请选择省份",
+        "check_there": "查看该省是否认可",
     },
     "en": {
         "title": "Certificate verification",
@@ -75,6 +94,9 @@ _TEXT = {
         "region": "Verified in",
         "shown": "The holder chose to show only the fields above; this presentation expires in",
         "seconds": "s",
+        "where": "Which province will you use this certificate in?",
+        "choose": "Choose a province",
+        "check_there": "Check recognition there",
     },
 }
 
@@ -100,9 +122,11 @@ li{margin:6px 0}
 form{background:#fff;padding:16px;border-radius:12px}
 label{display:block;margin:12px 0 4px}
 input[type=file],textarea{width:100%;font-size:18px;padding:8px}
+select{font-size:20px;padding:8px;min-width:12em;max-width:100%}
 button{font-size:24px;padding:12px 28px;margin-top:16px;background:#1a4fa0;color:#fff;
 border:0;border-radius:10px}
 .small{font-size:16px;color:#555}
+button.small{color:#fff}
 .notice{background:#fff3cd;border-left:6px solid #8a5a00;padding:12px;font-size:20px}
 .actions a{display:inline-block;margin:8px 16px 8px 0}
 @media print{body{background:#fff;font-size:14px}.lang,.actions,form{display:none}
@@ -200,7 +224,30 @@ def _checks(report: VerificationReport, lang: str) -> str:
     return f"<h2>{escape(_TEXT[lang]['checks'])}</h2><ul>{''.join(items)}</ul>"
 
 
-def result_page(report: VerificationReport, lang: str = "zh", switch_href: str = "") -> str:
+def _picker(picker: RegionPicker, lang: str) -> str:
+    t = _TEXT[lang]
+    options = [f'<option value="">{escape(t["choose"])}</option>']
+    for code, name in picker.provinces:
+        chosen = " selected" if code == picker.selected else ""
+        shown = code if lang == "en" else f"{name}（{code}）"
+        options.append(f'<option value="{escape(code)}"{chosen}>{escape(shown)}</option>')
+    return (
+        f'<form id="where" method="get" action="{escape(picker.action)}">'
+        f'<input type="hidden" name="lang" value="{lang}">'
+        f'<label for="region">{escape(t["where"])}</label>'
+        f'<select id="region" name="region">{"".join(options)}</select> '
+        f'<button type="submit">{escape(t["check_there"])}</button></form>'
+    )
+
+
+def result_page(
+    report: VerificationReport,
+    lang: str = "zh",
+    switch_href: str = "",
+    picker: RegionPicker | None = None,
+) -> str:
+    """The answer for one certificate; ``picker``: ask which province the visitor is in (the
+    page a QR code opens)."""
     lang = _lang(lang)
     t = _TEXT[lang]
     verdict = report.verdict
@@ -225,11 +272,14 @@ def result_page(report: VerificationReport, lang: str = "zh", switch_href: str =
             f'<p id="presentation" class="small">{escape(t["shown"])} '
             f"{shown.seconds_left} {escape(t['seconds'])}</p>"
         )
+    if picker is not None and picker.provinces:
+        parts.append(_picker(picker, lang))
     parts.append(_checks(report, lang))
     actions = [f'<a href="/?lang={lang}">{escape(t["again"])}</a>']
     qr = report.certificate.qr
     if qr:
-        actions.insert(0, f'<a id="report" href="/v/{escape(qr)}/report.pdf?lang={lang}">'
+        where = f"&amp;region={escape(report.region)}" if report.region else ""
+        actions.insert(0, f'<a id="report" href="/v/{escape(qr)}/report.pdf?lang={lang}{where}">'
                           f"{escape(t['report'])}</a>")  # fmt: skip
     actions.append(
         f'<button type="button" class="small" onclick="window.print()">{escape(t["print"])}'

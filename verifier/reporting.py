@@ -17,9 +17,11 @@ from verifier.routes import (
     VERIFY_TIMEOUT_S,
     Lang,
     MetricsDep,
+    Region,
     VerifierDep,
     qr_text_report,
     verify_request,
+    visitor_region,
 )
 
 __all__ = ["router"]
@@ -62,14 +64,19 @@ async def _sealed(
     },
 )
 async def qr_report(
-    payload: str, request: Request, verifier: VerifierDep, metrics: MetricsDep, lang: Lang = "zh"
+    payload: str,
+    request: Request,
+    verifier: VerifierDep,
+    metrics: MetricsDep,
+    lang: Lang = "zh",
+    region: Region = None,
 ) -> Response:
     """The sealed verification report (PDF) of the certificate this QR code is for: verdict,
     every check, the certificate's fields, the data's time and source, and a QR code to verify
     it again — sealed with this province's e-seal, for a bank's file."""
     if len(payload) > 1000:
         raise HTTPException(status.HTTP_414_URI_TOO_LONG, "QR text too long")
-    report = await qr_text_report(verifier, metrics, payload)
+    report = await qr_text_report(verifier, metrics, payload, visitor_region(verifier, region))
     url = str(request.url_for("qr_page", payload=payload))
     return _report_response(verifier, report, await _sealed(verifier, report, lang, url))
 

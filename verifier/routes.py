@@ -1,6 +1,10 @@
 """The verifier service's routes: the JSON API for banks' systems, the page a certificate's QR
 code opens, the upload page, health, the trust bundle for peers, and Prometheus metrics.
 
+The QR page answers for the certificate's authenticity and, when the visitor says which
+province they are in (``?region=GD``, or the page's province picker), for its recognition
+there: agreements are public registry data, so any province's verifier can tell.
+
 Verification runs in a worker thread with a timeout unless it needs nothing but local data; the
 verification itself never raises (the runner turns failures into ERROR checks)."""
 
@@ -8,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -24,7 +29,7 @@ from verifier.errors import WouldBlock
 from verifier.limits import MAX_API_JSON_BYTES, MAX_JSON_DEPTH
 from verifier.metrics import Metrics
 from verifier.nonces import NonceBookFull, retry_after
-from verifier.pages import result_page, upload_page
+from verifier.pages import RegionPicker, result_page, upload_page
 from verifier.result import VerificationReport
 from verifier.schemas import HealthOut, NonceOut, VerifyAnswer, VerifyJson
 from verifier.sync import IndexSyncer
@@ -34,14 +39,45 @@ __all__ = [
     "VERIFY_TIMEOUT_S",
     "Lang",
     "MetricsDep",
+    "Region",
     "VerifierDep",
     "qr_text_report",
     "router",
     "verify_request",
+    "visitor_region",
 ]
+
+log = logging.getLogger("ecert.verifier")
 
 VERIFY_TIMEOUT_S = 20.0
 Lang = Annotated[str, Query(pattern="^(zh|en)$", description="zh (default) or en")]
+Region = Annotated[
+    str | None,
+    Query(
+        pattern="^[A-Za-z0-9]{0,16}$",
+        description="The visitor's province (e.g. GD): recognition is judged for it. Default: "
+        "this verifier's province; an unknown code is ignored.",
+    ),
+]
+
+
+def _provinces(verifier: Verifier) -> list[tuple[str, str]]:
+    """(code, name) of every province the registry data knows, for the picker; none when the
+    data cannot be read (the page still answers, without a picker)."""
+    try:
+        return [(p.code, p.name) for p in verifier.chain.provinces()]
+    except Exception as exc:  # the picker is a convenience: never fail the page for it
+        log.warning("provinces unreadable for the picker: %s", type(exc).__name__)
+        return []
+
+
+def visitor_region(verifier: Verifier, region: str | None) -> str | None:
+    """The visitor's province if it is one of the consortium's, else ``None`` (this
+    verifier's own applies)."""
+    if not region:
+        return None
+    code = region.upper()
+    return code if any(c == code for c, _n in _provinces(verifier)) else None
 
 
 def _answer(report: VerificationReport, lang: str) -> Response:
@@ -77,13 +113,16 @@ async def _run(
     return report
 
 
-async def qr_text_report(verifier: Verifier, metrics: Metrics, text: str) -> VerificationReport:
+async def qr_text_report(
+    verifier: Verifier, metrics: Metrics, text: str, region: str | None = None
+) -> VerificationReport:
     """QR text: on the event loop when everything it needs is local (index, cached proofs; well
-    under a millisecond, cheaper than a thread hop), else in a worker thread."""
+    under a millisecond, cheaper than a thread hop), else in a worker thread. ``region``: the
+    visitor's province (``visitor_region``), for recognition."""
     try:
-        report = verifier.verify_qr_text(text, local_only=True)
+        report = verifier.verify_qr_text(text, local_only=True, region=region)
     except WouldBlock:
-        return await _run(metrics, "qr", lambda: verifier.verify_qr_text(text))
+        return await _run(metrics, "qr", lambda: verifier.verify_qr_text(text, region=region))
     metrics.verdict("qr", report.verdict.value)
     return report
 
@@ -198,13 +237,18 @@ async def qr_page(
     verifier: VerifierDep,
     metrics: MetricsDep,
     lang: Lang = "zh",
+    region: Region = None,
 ) -> HTMLResponse:
-    """The page a certificate's QR code opens."""
+    """The page a certificate's QR code opens: genuine or not, and recognised or not in the
+    visitor's province (``region``, or this verifier's), with a picker to choose it."""
     if len(payload) > 1000:
         raise HTTPException(status.HTTP_414_URI_TOO_LONG, "QR text too long")
-    report = await qr_text_report(verifier, metrics, payload)
-    switch = f"/v/{payload}?lang={'zh' if lang == 'en' else 'en'}"
-    return HTMLResponse(result_page(report, lang, switch))
+    visitor = visitor_region(verifier, region)
+    report = await qr_text_report(verifier, metrics, payload, visitor)
+    where = f"&region={visitor}" if visitor else ""
+    switch = f"/v/{payload}?lang={'zh' if lang == 'en' else 'en'}{where}"
+    picker = RegionPicker(f"/v/{payload}", tuple(_provinces(verifier)), visitor)
+    return HTMLResponse(result_page(report, lang, switch, picker))
 
 
 @router.post(

@@ -15,7 +15,7 @@ import json
 import os
 import threading
 from collections.abc import AsyncIterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from fastapi import FastAPI, Request, status
@@ -35,6 +35,7 @@ __all__ = [
     "CONFIG_ENV",
     "LIMITS_ENV",
     "REGION_ENV",
+    "RPC_ENV",
     "app_from_environment",
     "create_app",
     "limits_to_environment",
@@ -43,6 +44,7 @@ __all__ = [
 CONFIG_ENV = "ECERT_VERIFIER_CONFIG"
 REGION_ENV = "ECERT_VERIFIER_REGION"
 LIMITS_ENV = "ECERT_VERIFIER_LIMITS"
+RPC_ENV = "ECERT_RPC_URL"
 BUNDLE_INTERVAL_S = 60.0
 
 
@@ -95,10 +97,14 @@ def create_app(
 
 def app_from_environment() -> FastAPI:
     """App factory for ``uvicorn --factory`` with several worker processes: each worker builds
-    its own verifier from ``$ECERT_VERIFIER_CONFIG`` and ``$ECERT_VERIFIER_REGION`` (they share
-    the registry index file, which is safe to sync from several processes)."""
+    its own verifier from ``$ECERT_VERIFIER_CONFIG`` and ``$ECERT_VERIFIER_REGION``, reading the
+    chain through ``$ECERT_RPC_URL`` if set (they share the registry index file, which is safe
+    to sync from several processes)."""
     path = Path(os.environ[CONFIG_ENV])
-    verifier = build_verifier(VerifierConfig.load(path), path, region=os.environ[REGION_ENV])
+    config = VerifierConfig.load(path)
+    if os.environ.get(RPC_ENV):
+        config = replace(config, rpc_url=os.environ[RPC_ENV])
+    verifier = build_verifier(config, path, region=os.environ[REGION_ENV])
     limits = (
         RequestLimits(**json.loads(os.environ[LIMITS_ENV])) if LIMITS_ENV in os.environ else None
     )

@@ -3,6 +3,7 @@ node shows (node down, kill -9 and restart, the CLI and the demo as a user runs 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -181,7 +182,8 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         "ECERT_KEY_PASSWORD": "demo test password",
         "COLUMNS": "200",
     }
-    result = _ecert("demo", "--per-department", "3", env=env)
+    port = str(free_port())
+    result = _ecert("demo", "--per-department", "3", "--port", port, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "contract MerkleProof.verify: True" in out
@@ -193,14 +195,51 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert re.search(r"audit log: \d+ entries, intact", out)
     assert "signed by GD, JS, ZJ" in out  # the trust bundle
     assert "certificate 真实有效 Genuine — offline, data as of block" in out
-    demo = tmp_path / "demo"
-    assert len(list((demo / "out").glob("*.pdf"))) == 12
-    assert len(list((demo / "out").glob("*-qr.png"))) == 12
-    assert len(list((demo / "keys").glob("*.json"))) == 11  # 8 chain keys, 3 BLS bundle keys
-    assert (demo / "pki" / "root.cert.pem").exists()
+    assert "ecert chain up" in out.split("next")[-1]  # ends with the commands to try next
+    # The network is the home's own: every command finds it where it looks.
+    assert len(list((tmp_path / "out").glob("*.pdf"))) == 12
+    assert len(list((tmp_path / "out").glob("*-qr.png"))) == 12
+    assert len(list((tmp_path / "keys").glob("*.json"))) == 11  # 8 chain keys, 3 BLS bundle keys
+    assert (tmp_path / "pki" / "root.cert.pem").exists()
+    network = json.loads((tmp_path / "network.json").read_text("utf-8"))
+    assert network["demo"] is True
+    assert network["deployment"]["rpc_url"] == f"http://127.0.0.1:{port}"
+    assert [p["verifier_base"] for p in network["provinces"]] == [
+        "http://127.0.0.1:8801",
+        "http://127.0.0.1:8802",
+        "http://127.0.0.1:8803",
+    ]
+    settings = json.loads((tmp_path / "verifier.json").read_text("utf-8"))
+    assert settings["proof_directories"] == {"*": "proofs"}
+    assert settings["public_urls"]["GD"] == "http://127.0.0.1:8803"
+    assert len(list((tmp_path / "proofs").glob("*/*.json"))) == 12
     missing = _ecert(
         "demo",
         env={"ECERT_HOME": str(tmp_path), "ECERT_KEY_PASSWORD": "", "ECERT_KEY_PASSWORD_FILE": ""},
     )
     assert missing.returncode == 2
     assert "ECERT_KEY_PASSWORD" in missing.stdout
+    assert "at least 12 characters" in missing.stdout
+
+
+def test_the_demo_never_touches_a_network_it_did_not_make(tmp_path: Path) -> None:
+    """As a user meets it (the rules themselves: tests/cli/test_demo_home.py)."""
+    (tmp_path / "made-by-demo.txt").write_text("made by the demo once\n")
+    deployment = {
+        "rpc_url": "http://127.0.0.1:8545",
+        "chain_id": 31330,
+        "registry_address": "0x" + "ab" * 20,
+        "deploy_block": 1,
+        "compiler_version": "0.8.37",
+    }
+    network = {"deployment": deployment, "provinces": [], "departments": []}  # no "demo" mark
+    (tmp_path / "network.json").write_text(json.dumps(network))
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    env = {"ECERT_HOME": str(tmp_path), "ECERT_KEY_PASSWORD": "demo test password"}
+    refused = _ecert("demo", "--port", str(free_port()), env=env)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    said = " ".join(refused.stdout.split())
+    assert "demo not run" in said
+    assert "the demo never replaces one" in said
+    assert "Traceback" not in refused.stdout + refused.stderr
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before

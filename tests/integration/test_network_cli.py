@@ -42,9 +42,13 @@ def test_network_init_admit_recognise_matrix(tmp_path: Path) -> None:
 
     try:
         created = ecert("init", "--rpc", node.rpc_url, "--province", "ZJ:浙江省",
-                        "--province", "GD:广东省")  # fmt: skip
+                        "--province", "GD:广东省",
+                        "--verifier-url", "ZJ=https://verify.zj.example/")  # fmt: skip
         assert created.returncode == 0, created.stderr
         assert "consortium of ZJ, GD" in created.stdout
+        network = tmp_path / "site" / "network.json"
+        urls = {p["code"]: p["verifier_base"] for p in json.loads(network.read_text())["provinces"]}
+        assert urls == {"ZJ": "https://verify.zj.example", "GD": "http://127.0.0.1:8802"}
         keys = tmp_path / "site" / "keys"
         assert stat.S_IMODE(keys.stat().st_mode) == 0o700
         for key_file in keys.glob("*.json"):  # one keystore cost for every key, 2^17
@@ -52,6 +56,8 @@ def test_network_init_admit_recognise_matrix(tmp_path: Path) -> None:
         assert ecert("init", "--rpc", node.rpc_url, "--province", "JS:江苏省").returncode == 2
         admitted = ecert("admit", "SH", "上海市")
         assert admitted.returncode == 0, admitted.stderr
+        sh = json.loads(network.read_text())["provinces"][-1]
+        assert sh == {"code": "SH", "name": "上海市", "verifier_base": "http://127.0.0.1:8803"}
         assert ecert("admit", "SH", "上海市").returncode == 1  # already admitted: refused
         assert "✘" in gd_row()
         assert ecert("recognise", "GD", "SH", "BUSINESS_LICENCE").returncode == 0

@@ -117,6 +117,9 @@ def test_tsa_certificate_is_for_timestamping_only() -> None:
 
 def test_keys_are_stored_encrypted(tmp_path: Path) -> None:
     root, _, _ = _hierarchy()
+    with pytest.raises(KeystoreError, match="at least 12 characters"):
+        save_issued(root, tmp_path, "root", "short")  # PKI keys follow the keystores' rule
+    assert not (tmp_path / "root.key.pem").exists()
     save_issued(root, tmp_path, "root", "a long pki password")
     key_file = tmp_path / "root.key.pem"
     assert b"ENCRYPTED PRIVATE KEY" in key_file.read_bytes()

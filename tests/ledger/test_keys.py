@@ -56,6 +56,22 @@ def test_password_comes_only_from_the_environment(
     assert password_from_env() == "from the environment"
 
 
+def test_a_short_password_is_refused_with_the_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ECERT_KEY_PASSWORD_FILE", raising=False)
+    monkeypatch.setenv("ECERT_KEY_PASSWORD", "eleven char")
+    with pytest.raises(KeystoreError) as refused:
+        password_from_env()
+    assert "at least 12 characters" in str(refused.value)
+    assert "ECERT_KEY_PASSWORD_FILE" in str(refused.value)
+    monkeypatch.setenv("ECERT_KEY_PASSWORD", "twelve chars")
+    assert password_from_env() == "twelve chars"
+    monkeypatch.delenv("ECERT_KEY_PASSWORD")
+    with pytest.raises(KeystoreError, match="at least 12 characters"):
+        password_from_env()  # none at all: the rule is said too
+
+
 def test_the_default_cost_is_2_17_and_folders_are_private(tmp_path: Path) -> None:
     folder = tmp_path / "keys"
     folder.mkdir(mode=0o755)

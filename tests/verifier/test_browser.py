@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.a11y import axe_violations
 from tests.integration.servers import ServiceProcess
 from tests.verifier.browser import (
     CHROMIUM_ARGS,
@@ -155,6 +156,36 @@ def test_qr_page_of_revoked_certificate_is_red_with_the_reason(
     area = (box["x"], box["y"], box["width"], box["height"])
     assert pixel_share(shot, area, near(red)) >= 0.6
     assert pixel_share(shot, area, is_green) < 0.001
+
+
+def test_qr_page_asks_the_visitors_province(
+    phone: Page, service: ServiceProcess, network: Network
+) -> None:
+    """A holder in 广东 picks their province on the page a ZJ licence's QR opens: the answer is
+    then for GD's recognition (no agreement here: amber, not red), with a labelled picker."""
+    phone.goto(f"{service.url}/v/{_payload(network, network.good)}")
+    verdict = phone.locator("#verdict")
+    expect(verdict).to_have_attribute("data-verdict", "VALID")
+    picker = phone.get_by_label("您在哪个省份使用这份证照？")
+    expect(picker).to_be_visible()
+    picker.select_option("GD")
+    phone.get_by_role("button", name="查看该省是否认可").click()
+    phone.wait_for_url("**/v/*region=GD*")
+    expect(verdict).to_have_attribute("data-verdict", "NOT_RECOGNISED")
+    expect(verdict).to_contain_text("广东省尚未认可浙江省签发的营业执照")
+    expect(picker).to_have_value("GD")
+    amber = parse_rgb(_computed(phone, "#verdict", "background-color"))
+    assert not is_red(amber), amber
+    assert not is_green(amber), amber
+    _fits_phone(phone)
+    assert axe_violations(phone) == []
+    phone.locator("a.lang").click()
+    phone.wait_for_url("**/v/*lang=en*region=GD*")
+    expect(phone.get_by_label("Which province will you use this certificate in?")).to_have_value(
+        "GD"
+    )
+    expect(verdict).to_have_attribute("data-verdict", "NOT_RECOGNISED")
+    assert axe_violations(phone) == []
 
 
 def _submit(page: Page) -> None:

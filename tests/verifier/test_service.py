@@ -63,6 +63,27 @@ def test_qr_page_and_upload_page(service: ServiceProcess, network: Network) -> N
     assert 'lang="zh-CN"' in page.text
     english = httpx.get(f"{service.url}/v/{payload}?lang=en")
     assert "Genuine" in english.text
+    # The visitor's province: ZJ's page answers for GD's recognition too (GD has no agreement
+    # for ZJ's licences in this network), keeps it across the language switch and the report.
+    assert '<label for="region">' in page.text
+    assert '<select id="region" name="region">' in page.text
+    there = httpx.get(f"{service.url}/v/{payload}?region=gd")
+    assert 'data-verdict="NOT_RECOGNISED"' in there.text
+    assert "广东省尚未认可浙江省签发的营业执照" in there.text
+    assert '<option value="GD" selected>' in there.text
+    assert f"/v/{payload}?lang=en&amp;region=GD" in there.text
+    assert f"/v/{payload}/report.pdf?lang=zh&amp;region=GD" in there.text
+    unknown = httpx.get(f"{service.url}/v/{payload}?region=XX")  # not a province: ZJ's own
+    assert 'data-verdict="VALID"' in unknown.text
+    unchosen = httpx.get(f"{service.url}/v/{payload}?lang=zh&region=")  # picker left as it was
+    assert 'data-verdict="VALID"' in unchosen.text
+    assert httpx.get(f"{service.url}/v/{payload}?region=G%3CD").status_code == 422
+    report = httpx.get(f"{service.url}/v/{payload}/report.pdf?region=GD", timeout=30)
+    assert report.status_code == 200
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=report.content, capture_output=True, check=True
+    ).stdout.decode()
+    assert "本省未认可" in text  # the report answers for the same province as the page
     bad = httpx.get(f"{service.url}/v/not-a-payload")
     assert bad.status_code == 200
     assert 'data-verdict="INVALID"' in bad.text
