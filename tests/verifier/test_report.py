@@ -77,7 +77,7 @@ def test_the_api_and_the_page_link_give_the_same_sealed_report(
 
     payload = network.pipeline.certificate(ZJ_MARKET, network.good)["qr"].rsplit("/v/", 1)[1]
     page = httpx.get(f"{service.url}/v/{payload}", timeout=30).text
-    assert f'href="/v/{payload}/report.pdf?lang=zh"' in page
+    assert f'href="/v/{payload}/report.pdf?lang=zh&amp;region=ZJ"' in page
     english = httpx.get(f"{service.url}/v/{payload}/report.pdf?lang=en", timeout=60)
     assert english.status_code == 200
     (tmp_path / "en.pdf").write_bytes(english.content)
