@@ -1,0 +1,56 @@
+"""Bytes as text that a QR code holds in its *alphanumeric* mode (5.5 bits a character instead
+of the byte mode's 8).
+
+Base45 (RFC 9285, the EU Digital COVID Certificate's) in spirit — two bytes as three characters,
+a last odd byte as two — over 41 of the QR alphanumeric characters: digits, capitals and
+``+ - . / :``. The four others (space, ``$``, ``%``, ``*``) are left out so the text survives
+what people do with it: trimming, pasting into a shell, a form or a URL path. 41³ ≥ 2¹⁶, so the
+size is base45's: 1.5 characters a byte, about 3 % over the raw bits in the QR code (base64 in
+byte mode costs 33 %). Decoding is strict: one text per byte string."""
+
+from __future__ import annotations
+
+__all__ = ["ALPHABET", "QrTextError", "from_qr_text", "to_qr_text"]
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ+-./:"
+_BASE = len(ALPHABET)
+_VALUE = {c: i for i, c in enumerate(ALPHABET)}
+
+
+class QrTextError(ValueError):
+    """Not text ``to_qr_text`` makes."""
+
+
+def to_qr_text(raw: bytes) -> str:
+    out: list[str] = []
+    for at in range(0, len(raw) - 1, 2):
+        value = raw[at] << 8 | raw[at + 1]
+        out += (
+            ALPHABET[value // (_BASE * _BASE)],
+            ALPHABET[value // _BASE % _BASE],
+            ALPHABET[value % _BASE],
+        )
+    if len(raw) % 2:
+        out += ALPHABET[raw[-1] // _BASE], ALPHABET[raw[-1] % _BASE]
+    return "".join(out)
+
+
+def from_qr_text(text: str) -> bytes:
+    if len(text) % 3 == 1:
+        raise QrTextError("the text has a character too many or too few")
+    try:
+        digits = [_VALUE[c] for c in text]
+    except KeyError as exc:
+        raise QrTextError(f"{exc.args[0]!r} is not one of the code's characters") from exc
+    out = bytearray()
+    for at in range(0, len(digits) - 2, 3):
+        value = (digits[at] * _BASE + digits[at + 1]) * _BASE + digits[at + 2]
+        if value > 0xFFFF:
+            raise QrTextError("a group of three characters is out of range")
+        out += value.to_bytes(2, "big")
+    if len(digits) % 3 == 2:
+        value = digits[-2] * _BASE + digits[-1]
+        if value > 0xFF:
+            raise QrTextError("the last two characters are out of range")
+        out.append(value)
+    return bytes(out)
