@@ -434,8 +434,10 @@ class _Reader:
 
     def presentation(self) -> Presentation:
         layout = self.byte()
+        if 1 <= layout < LAYOUT:
+            raise PresentationOutdated(f"presentation layout {layout} is no longer accepted")
         if layout != LAYOUT:
-            raise PresentationOutdated(f"presentation layout {layout} is not accepted here")
+            raise ValueError(f"unknown presentation layout {layout}")
         leaf_version = self.byte()
         if leaf_version not in LEAF_VERSIONS:
             raise ValueError(f"unknown leaf version {leaf_version}")
