@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import struct
 
+from ledger.errors import LedgerError
+
 __all__ = ["ALPHABET", "QrTextError", "from_qr_text", "to_qr_text"]
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ+-./:"
@@ -20,7 +22,7 @@ _BAD = 0xFF
 _DIGITS = bytes(ALPHABET.index(chr(b)) if chr(b) in ALPHABET else _BAD for b in range(256))
 
 
-class QrTextError(ValueError):
+class QrTextError(LedgerError, ValueError):
     """Not text ``to_qr_text`` makes."""
 
 

@@ -261,3 +261,16 @@ def test_two_certificates_of_one_wallet_share_no_8_byte_string() -> None:
     assert not windows(one.encode()[5:], 12) & windows(two.encode()[5:], 12)
     assert one.signer() != two.signer()
     assert wallet.address not in {one.signer(), two.signer()}
+
+
+def test_the_catalogue_positions_presentations_write_stay_put() -> None:
+    """Types and fields travel as catalogue positions: reordering the catalogue would make a
+    verifier read another field's key (its leaf would then not be in the certificate)."""
+    from ledger.catalogue import catalogue  # noqa: PLC0415
+
+    types = list(catalogue())
+    assert types[:4] == ["BUSINESS_LICENCE", "DEGREE_CERT", "BIRTH_MEDICAL", "REAL_ESTATE"]
+    assert [f.key for f in catalogue()["BUSINESS_LICENCE"].fields] == [
+        "uscc", "name", "entity_type", "legal_representative", "registered_capital",
+        "established", "address", "business_scope",
+    ]  # fmt: skip
