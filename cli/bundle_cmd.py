@@ -120,7 +120,7 @@ def build(
         raise _fail(str(exc)) from exc
     data = SignedBundle.unsigned(bundle).encode()
     out.write_bytes(data)
-    console.print(_describe(bundle, len(data)))
+    console.print(_describe(bundle, len(data)), soft_wrap=True)
 
 
 @app.command("sign")
@@ -169,7 +169,7 @@ def delta(
         raise _fail(str(exc)) from exc
     result = SignedBundle(made, signed.signers, signed.signature)
     result.save(out)
-    console.print(f"{_describe(made, len(result.encode()))}: {out}")
+    console.print(f"{_describe(made, len(result.encode()))}: {out}", soft_wrap=True)
 
 
 def _checker(config: Path | None) -> tuple[RegistryIndex, Fraction]:
@@ -237,7 +237,8 @@ def verify(
     _checked(signed, _load(base) if base is not None else None, config)
     console.print(
         f"accepted: {_describe(signed.bundle, len(signed.encode()))}; signed by "
-        f"{', '.join(signed.signers)}; checked in {time.perf_counter() - started:.2f} s"
+        f"{', '.join(signed.signers)}; checked in {time.perf_counter() - started:.2f} s",
+        soft_wrap=True,
     )
 
 
@@ -253,7 +254,7 @@ def apply(
     full = _checked(signed, _load(base_file), config)
     result = SignedBundle(full, signed.signers, signed.signature)
     result.save(out)
-    console.print(f"{_describe(full, len(result.encode()))}: {out}")
+    console.print(f"{_describe(full, len(result.encode()))}: {out}", soft_wrap=True)
 
 
 @app.command("show")
