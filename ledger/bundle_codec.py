@@ -36,13 +36,19 @@ of its own size."""
 
 from __future__ import annotations
 
-import sys
-from array import array
 from collections.abc import Mapping, Sequence
 from itertools import accumulate, pairwise
 from typing import Any
 
-from ledger.errors import LedgerError
+from ledger.bundle_primitives import (
+    MAX_INT,
+    EncodingRefused,
+    ints,
+    read_bytes,
+    read_ints,
+    read_uvarint,
+    uvarint,
+)
 from ledger.index import SNAPSHOT_COLUMNS, Column
 
 __all__ = [
@@ -58,17 +64,8 @@ __all__ = [
 Tables = Mapping[str, Sequence[Sequence[Any]]]
 """Table name → rows, each a sequence of cells in column order (int, str, bytes or None)."""
 
-_MAX_INT = 2**63 - 1
-_WIDTHS = {1: "B", 2: "H", 4: "I", 8: "Q"}
 _KINDS = {("INTEGER", False): "I", ("INTEGER", True): "i", ("TEXT", False): "T"}
 _KINDS |= {("TEXT", True): "t", ("BLOB", False): "B"}
-for _width, _code in _WIDTHS.items():
-    assert array(_code).itemsize == _width, "array type sizes differ on this platform"
-_BIG_ENDIAN = sys.byteorder == "big"
-
-
-class EncodingRefused(LedgerError, ValueError):
-    """Not a canonical encoding of snapshot tables (or tables that cannot be encoded)."""
 
 
 def _type_codes() -> dict[str, bytes]:
@@ -84,71 +81,6 @@ def _type_codes() -> dict[str, bytes]:
 _TYPE_CODES = _type_codes()
 
 
-# ---------------------------------------------------------------------------- primitives
-
-
-def uvarint(value: int) -> bytes:
-    if not 0 <= value <= _MAX_INT:
-        raise EncodingRefused(f"{value} is outside 0 to 2^63-1")
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def read_uvarint(data: bytes, pos: int) -> tuple[int, int]:
-    """The uvarint at ``pos`` and the position after it."""
-    value = shift = 0
-    for i in range(pos, min(pos + 9, len(data))):
-        byte = data[i]
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            if byte == 0 and i > pos:
-                raise EncodingRefused("a number is not minimally encoded")
-            return value, i + 1
-        shift += 7
-    raise EncodingRefused("a number runs past the end or past 2^63")
-
-
-def read_bytes(data: bytes, pos: int, size: int) -> tuple[bytes, int]:
-    if size < 0 or pos + size > len(data):
-        raise EncodingRefused(f"{size:,} bytes announced, {len(data) - pos:,} left")
-    return data[pos : pos + size], pos + size
-
-
-def _ints(values: Sequence[int]) -> bytes:
-    top = max(values, default=0)
-    width = 1 if top < 2**8 else 2 if top < 2**16 else 4 if top < 2**32 else 8
-    try:
-        packed = array(_WIDTHS[width], values)
-    except (OverflowError, TypeError) as exc:
-        raise EncodingRefused(f"not an integer from 0 to 2^64-1: {exc}") from exc
-    if _BIG_ENDIAN:
-        packed.byteswap()
-    return bytes([width]) + packed.tobytes()
-
-
-def _read_ints(data: bytes, pos: int, count: int) -> tuple[list[int], int]:
-    if pos >= len(data):
-        raise EncodingRefused("integers announced past the end")
-    width = data[pos]
-    if width not in _WIDTHS:
-        raise EncodingRefused(f"integer width {width} is not 1, 2, 4 or 8")
-    raw, pos = read_bytes(data, pos + 1, count * width)
-    packed = array(_WIDTHS[width])
-    packed.frombytes(raw)
-    if _BIG_ENDIAN:
-        packed.byteswap()
-    top = max(packed, default=0)
-    if width > 1 and top < 2 ** (4 * width):
-        raise EncodingRefused(f"integers up to {top} written {width} bytes wide")
-    if top > _MAX_INT + 1:
-        raise EncodingRefused("an integer above 2^63")
-    return packed.tolist(), pos
-
-
 # ---------------------------------------------------------------------------- encoding
 
 
@@ -162,7 +94,7 @@ def _checked_column(table: str, column: Column, values: Sequence[Any]) -> None:
         raise EncodingRefused(f"{table}.{column.name}: {wrong.__name__} in a {kind.__name__}")
     if kind is int and values:
         present = [v for v in values if v is not None] if column.nullable else values
-        if present and not 0 <= min(present) <= max(present) <= _MAX_INT:
+        if present and not 0 <= min(present) <= max(present) <= MAX_INT:
             raise EncodingRefused(f"{table}.{column.name}: integers are 0 to 2^63-1 here")
 
 
@@ -194,7 +126,7 @@ def encode_sections(sections: Sequence[Tables]) -> bytes:
     except UnicodeEncodeError as exc:
         raise EncodingRefused(f"text that is not Unicode: {exc}") from exc
     position = {s: i for i, s in enumerate(strings)}
-    out = [uvarint(len(strings)), _ints([len(e) for e in encoded]), *encoded]
+    out = [uvarint(len(strings)), ints([len(e) for e in encoded]), *encoded]
     for by_table in transposed:
         out.append(uvarint(len(SNAPSHOT_COLUMNS)))
         for table, columns in SNAPSHOT_COLUMNS.items():
@@ -230,13 +162,13 @@ def _table(
     for i, column in enumerate(columns):
         values = [r[i] for r in rows]
         if column.kind != "BLOB":
-            out.append(_ints(values))
+            out.append(ints(values))
             continue
         lengths = {len(v) for v in values}
         if len(lengths) == 1:
             out.append(uvarint(lengths.pop() + 1))
         else:
-            out += [uvarint(0), _ints([len(v) for v in values])]
+            out += [uvarint(0), ints([len(v) for v in values])]
         out.append(b"".join(values))
     return b"".join(out)
 
@@ -277,7 +209,7 @@ def _read_strings(data: bytes) -> tuple[list[str], set[int], int]:
     count, pos = read_uvarint(data, 0)
     if count > len(data) - pos:
         raise EncodingRefused(f"{count:,} strings announced in {len(data):,} bytes")
-    lengths, pos = _read_ints(data, pos, count)
+    lengths, pos = read_ints(data, pos, count)
     offsets = list(accumulate(lengths, initial=pos))
     if offsets[-1] > len(data):
         raise EncodingRefused("the strings run past the end")
@@ -320,22 +252,24 @@ def _read_table(
             codes.append(blobs)
             values.append(blobs)
             continue
-        ints, pos = _read_ints(data, pos, count)
-        codes.append(ints)
+        numbers, pos = read_ints(data, pos, count)
+        codes.append(numbers)
         if column.kind == "INTEGER":
-            if not column.nullable and ints and max(ints) > _MAX_INT:
+            if not column.nullable and numbers and max(numbers) > MAX_INT:
                 raise EncodingRefused(f"{table}.{column.name}: an integer above 2^63-1")
-            values.append([None if c == 0 else c - 1 for c in ints] if column.nullable else ints)
+            values.append(
+                [None if c == 0 else c - 1 for c in numbers] if column.nullable else numbers
+            )
             continue
-        top = max(ints, default=-1) - column.nullable
+        top = max(numbers, default=-1) - column.nullable
         if top >= len(strings):
             raise EncodingRefused(f"{table}.{column.name}: string {top} of {len(strings)}")
         if column.nullable:
-            used.update(c - 1 for c in ints if c)
-            values.append([None if c == 0 else strings[c - 1] for c in ints])
+            used.update(c - 1 for c in numbers if c)
+            values.append([None if c == 0 else strings[c - 1] for c in numbers])
         else:
-            used.update(ints)
-            values.append([strings[c] for c in ints])
+            used.update(numbers)
+            values.append([strings[c] for c in numbers])
     keys = list(zip(*codes, strict=True)) if count else []
     if keys != sorted(keys):  # timsort: one pass over rows that are in order
         raise EncodingRefused(f"{table}: rows are not in order")
@@ -353,7 +287,7 @@ def _read_blobs(data: bytes, pos: int, count: int, table: str) -> tuple[list[byt
         return [raw[i : i + size] for i in range(0, count * size, size)] if size else [
             b""
         ] * count, pos
-    lengths, pos = _read_ints(data, pos, count)
+    lengths, pos = read_ints(data, pos, count)
     if count and len(set(lengths)) == 1:
         raise EncodingRefused(f"{table}: blobs of one length not in the fixed form")
     raw, pos = read_bytes(data, pos, sum(lengths))
