@@ -132,7 +132,8 @@ class BundleStore:
         the state signed; the index is then unchanged)."""
         bundle = signed.bundle
         if isinstance(bundle, DeltaBundle):
-            assert self.index is not None  # verify_bundle refuses a delta when nothing is held
+            if self.index is None:  # verify_bundle refuses a delta when nothing is held
+                raise BundleRejected(Refusal.BASE, "a delta, and no bundle held to apply it to")
             signed = SignedBundle(apply_delta(bundle, self.index), signed.signers, signed.signature)
             index = self.index
         else:
