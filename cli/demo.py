@@ -51,7 +51,7 @@ from issuer.site import (
     bundle_secret,
 )
 from issuer.store import Batch, open_store
-from ledger.bundle import TrustBundle, aggregate_signatures, sign_bundle
+from ledger.bundle import SignedBundle, TrustBundle, aggregate_signatures, sign_bundle
 from ledger.catalogue import catalogue
 from ledger.chain import Chain
 from ledger.codes import RevocationReason
@@ -470,12 +470,13 @@ def _trust_bundle(
     partials = [sign_bundle(bundle, p.code, bundle_secret(site.keys, p.code)) for p in PROVINCES]
     signed = aggregate_signatures(bundle, partials)
     signing = time.perf_counter() - started
-    signed.save(base / "trust-bundle.json")
+    signed.save(base / "trust-bundle.ecb")
+    size = len(SignedBundle.unsigned(bundle).encode())
     console.print(
-        f"  bundle as of block {bundle.block}: {len(bundle.canonical()):,} bytes, signed by "
+        f"  bundle as of block {bundle.block}: {size:,} bytes, signed by "
         f"{', '.join(signed.signers)} in {signing:.1f} s (one 96-byte BLS signature)"
     )
-    with_bundle = replace(config, trust_bundles=["trust-bundle.json"])
+    with_bundle = replace(config, trust_bundles=["trust-bundle.ecb"])
     with_bundle.save(base / "verifier.json")
     # A county office whose network is down: no node answers, the index is too old.
     offline_config = replace(with_bundle, rpc_url="http://127.0.0.1:9", max_stale_seconds=0.0)
