@@ -78,7 +78,7 @@ test-hardhat: check-artifact
 	cd hardhat && npx hardhat test mocha
 
 test-python: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 test: check-artifact lint test-hardhat test-python
 

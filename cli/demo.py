@@ -51,7 +51,7 @@ from issuer.site import (
     bundle_secret,
 )
 from issuer.store import Batch, open_store
-from ledger.bundle import TrustBundle, aggregate_signatures, sign_bundle
+from ledger.bundle import SignedBundle, TrustBundle, aggregate_signatures, sign_bundle
 from ledger.catalogue import catalogue
 from ledger.chain import Chain
 from ledger.codes import RevocationReason
@@ -209,13 +209,21 @@ def _demo(base: Path, chain: Chain, password: str, per_department: int) -> tuple
     """The whole demo; returns the issuer, number and QR URL of its first licence."""
     console.rule("1. 联盟与 PKI / consortium, PKI, registry")
     network = bootstrap_network(
-        base, password, chain, PROVINCES, DEPARTMENTS, recognitions=RECOGNITIONS, demo=True
+        base,
+        password,
+        chain,
+        PROVINCES,
+        DEPARTMENTS,
+        recognitions=RECOGNITIONS,
+        demo=True,
+        sm2_seals=True,  # every department also seals OFDs (GB/T 33190) with SM2 (GB/T 38540)
     )
     site = Site(base, password)
     registry = site.registry(chain.description)
     console.print(
         f"  registry {registry.address} (block {network.deployment.deploy_block}), "
-        f"root CA + {len(PROVINCES)} province CAs + {len(DEPARTMENTS)} seal certificates"
+        f"root CA + {len(PROVINCES)} province CAs + {len(DEPARTMENTS)} seal certificates "
+        "(and the same in SM2 for the OFD seals)"
     )
     console.print(f"  keys encrypted in {site.keys.directory} ({len(site.keys.names())} accounts)")
     for dept in DEPARTMENTS:
@@ -274,10 +282,14 @@ def _demo(base: Path, chain: Chain, password: str, per_department: int) -> tuple
     for issuer_id, certificate_id in issued:
         view = pipeline.certificate(issuer_id, certificate_id)
         (out / f"{certificate_id}.pdf").write_bytes(pipeline.pdf(issuer_id, certificate_id))
+        (out / f"{certificate_id}.ofd").write_bytes(pipeline.ofd(issuer_id, certificate_id))
         qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=8, border=4)
         qr.add_data(view["qr"])
         qr.make_image().save(str(out / f"{certificate_id}-qr.png"))
-    console.print(f"  {len(issued)} PDFs and QR images in [bold]{shown(out)}[/]")
+    console.print(
+        f"  {len(issued)} certificates, each a PDF (PAdES) and an OFD (SM2 seal) under one leaf, "
+        f"and QR images, in [bold]{shown(out)}[/]"
+    )
     _samples(base, rng)
     _gas_table(pipeline, chain)
 
@@ -383,6 +395,7 @@ def _verify(
 ) -> None:
     console.rule("5. 核验 / verify, as each province's verifier")
     site.pki.export_roots(base / "roots.pem")
+    site.sm2.export_roots(base / "sm2-roots.pem")
     report_seals: dict[str, dict[str, object]] = {}
     for province in PROVINCES:  # each province's verifier seals its reports (--report)
         cert, key, ca = site.pki.issue_verifier_seal(province.code, province.name)
@@ -397,6 +410,7 @@ def _verify(
         registry_address=registry_address,
         deploy_block=deploy_block,
         trust_roots="roots.pem",
+        sm2_trust_roots="sm2-roots.pem",
         proof_directories={"*": proof_folder().name},
         public_urls={p.code: p.verifier_base for p in PROVINCES},
         report_seals=report_seals,
@@ -431,6 +445,7 @@ def _verify(
     view = pipeline.certificate(issuer_id, certificate_id)
     for label, report in (
         ("PDF", zj.verify_pdf((base / "out" / f"{certificate_id}.pdf").read_bytes())),
+        ("OFD", zj.verify_ofd((base / "out" / f"{certificate_id}.ofd").read_bytes())),
         ("QR image", zj.verify_image((base / "out" / f"{certificate_id}-qr.png").read_bytes())),
         ("QR text", zj.verify_qr_text(view["qr"])),
     ):
@@ -455,12 +470,13 @@ def _trust_bundle(
     partials = [sign_bundle(bundle, p.code, bundle_secret(site.keys, p.code)) for p in PROVINCES]
     signed = aggregate_signatures(bundle, partials)
     signing = time.perf_counter() - started
-    signed.save(base / "trust-bundle.json")
+    signed.save(base / "trust-bundle.ecb")
+    size = len(SignedBundle.unsigned(bundle).encode())
     console.print(
-        f"  bundle as of block {bundle.block}: {len(bundle.canonical()):,} bytes, signed by "
+        f"  bundle as of block {bundle.block}: {size:,} bytes, signed by "
         f"{', '.join(signed.signers)} in {signing:.1f} s (one 96-byte BLS signature)"
     )
-    with_bundle = replace(config, trust_bundles=["trust-bundle.json"])
+    with_bundle = replace(config, trust_bundles=["trust-bundle.ecb"])
     with_bundle.save(base / "verifier.json")
     # A county office whose network is down: no node answers, the index is too old.
     offline_config = replace(with_bundle, rpc_url="http://127.0.0.1:9", max_stale_seconds=0.0)

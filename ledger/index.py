@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -47,7 +47,14 @@ from ledger.records import (
 )
 from ledger.registry import Registry
 
-__all__ = ["SCHEMA_VERSION", "Freshness", "RegistryIndex", "SyncResult"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "SNAPSHOT_COLUMNS",
+    "Column",
+    "Freshness",
+    "RegistryIndex",
+    "SyncResult",
+]
 
 SCHEMA_VERSION = "2"
 """Shape of the tables below; an index file of another shape is rebuilt from the chain."""
@@ -118,6 +125,40 @@ _DATA_TABLES = (
 
 # What a snapshot carries: the registry state, not the event journal.
 _SNAPSHOT_TABLES = tuple(t for t in _DATA_TABLES if t != "journal")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a snapshot table, as the schema above declares it."""
+
+    name: str
+    kind: str
+    """``INTEGER``, ``TEXT`` or ``BLOB``."""
+    nullable: bool
+    """Whether the index ever stores NULL here (declared without NOT NULL and not part of the
+    primary key: SQLite would allow NULL in a TEXT or BLOB key, the index never writes one)."""
+
+
+def _snapshot_columns() -> dict[str, tuple[Column, ...]]:
+    db = sqlite3.connect(":memory:")
+    try:
+        db.executescript(_SCHEMA)
+        return {
+            table: tuple(
+                Column(str(name), str(kind).upper(), not notnull and not pk)
+                for _cid, name, kind, notnull, _default, pk in db.execute(
+                    f"PRAGMA table_info({table})"
+                )
+            )
+            for table in _SNAPSHOT_TABLES
+        }
+    finally:
+        db.close()
+
+
+SNAPSHOT_COLUMNS: dict[str, tuple[Column, ...]] = _snapshot_columns()
+"""Table → columns of everything a snapshot (a trust bundle) carries, in schema order: what
+binary encodings of a snapshot are checked against."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -688,24 +729,27 @@ class RegistryIndex:
         with self._lock:
             self._db.execute("BEGIN")
             try:
-                meta = {
-                    str(k): str(v)
-                    for k, v in self._db.execute(
-                        "SELECT key, value FROM meta WHERE key IN "
-                        "('last_block', 'last_block_hash', 'last_block_time')"
-                    )
-                }
-                tables = {
-                    table: [
-                        list(row)
-                        for row in self._db.execute(
-                            f"SELECT * FROM {table} ORDER BY {self._all_columns(table)}"  # noqa: S608
-                        )
-                    ]
-                    for table in _SNAPSHOT_TABLES
-                }
+                return self._export(self._db)
             finally:
                 self._db.execute("COMMIT")
+
+    def _export(self, db: sqlite3.Connection) -> tuple[dict[str, str], dict[str, list[list[Any]]]]:
+        meta = {
+            str(k): str(v)
+            for k, v in db.execute(
+                "SELECT key, value FROM meta WHERE key IN "
+                "('last_block', 'last_block_hash', 'last_block_time')"
+            )
+        }
+        tables = {
+            table: [
+                list(row)
+                for row in db.execute(
+                    f"SELECT * FROM {table} ORDER BY {self._all_columns(table)}"  # noqa: S608
+                )
+            ]
+            for table in _SNAPSHOT_TABLES
+        }
         return meta, tables
 
     def _all_columns(self, table: str) -> str:
@@ -741,6 +785,46 @@ class RegistryIndex:
             for key in ("last_block", "last_block_hash", "last_block_time"):
                 self._set_meta(key, meta[key])
             self._set_meta("synced_at", synced_at.isoformat())
+
+    def apply_changes(
+        self,
+        removed: Mapping[str, Sequence[Sequence[Any]]],
+        added: Mapping[str, Sequence[Sequence[Any]]],
+        meta: Mapping[str, str],
+        synced_at: datetime,
+        check: Callable[[dict[str, str], dict[str, list[list[Any]]]], None],
+    ) -> None:
+        """Change this index's snapshot in one write transaction: every row of ``removed``
+        deleted (each must be there), every row of ``added`` inserted (none may clash with a
+        row still there), the meta rows set; then ``check`` is given the whole result
+        (``export_tables`` form) and the transaction commits only if it returns. If anything
+        does not apply, or ``check`` raises, the transaction rolls back and the exception
+        passes through (``ValueError`` for a row that does not apply): the index is as it was,
+        and readers on other connections never see a half-applied state."""
+        unknown = (set(removed) | set(added)) - set(_SNAPSHOT_TABLES)
+        if unknown:
+            raise ValueError(f"unknown tables in changes: {sorted(unknown)}")
+        with self._transaction() as db:
+            for table, rows in removed.items():
+                columns = SNAPSHOT_COLUMNS[table]
+                where = " AND ".join(f"{c.name} IS ?" for c in columns)
+                delete = (
+                    f"DELETE FROM {table} WHERE rowid = "  # noqa: S608 - fixed names
+                    f"(SELECT rowid FROM {table} WHERE {where} LIMIT 1)"
+                )
+                for row in rows:
+                    if db.execute(delete, tuple(row)).rowcount != 1:
+                        raise ValueError(f"{table}: a row to remove is not there")
+            for table, rows in added.items():
+                marks = ", ".join("?" * len(SNAPSHOT_COLUMNS[table]))
+                try:
+                    db.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)  # noqa: S608
+                except sqlite3.IntegrityError as exc:
+                    raise ValueError(f"{table}: a row to add clashes with one there") from exc
+            for key in ("last_block", "last_block_hash", "last_block_time"):
+                self._set_meta(key, meta[key])
+            self._set_meta("synced_at", synced_at.isoformat())
+            check(*self._export(db))
 
     def _read_meta(self, key: str) -> str | None:
         """A meta value, read like any other row (``_meta`` serves the writer)."""

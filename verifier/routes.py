@@ -23,6 +23,7 @@ from starlette.datastructures import UploadFile
 
 from ledger.jsonread import JsonRefused, read_json
 from ledger.ofd import is_ofd
+from verifier.bundle_history import BUNDLE_MEDIA_TYPE
 from verifier.document import image_refusal
 from verifier.engine import Verifier
 from verifier.errors import WouldBlock
@@ -329,17 +330,36 @@ async def healthz(request: Request, verifier: VerifierDep) -> HealthOut:
     "/api/v1/bundle",
     tags=["bundle"],
     operation_id="trustBundle",
-    responses={404: {"description": "No verified trust bundle yet"}},
+    responses={
+        200: {"content": {BUNDLE_MEDIA_TYPE: {}}, "description": "A signed bundle (format 3)"},
+        404: {"description": "No verified trust bundle yet"},
+    },
 )
-async def trust_bundle(verifier: VerifierDep) -> Response:
+async def trust_bundle(
+    request: Request,
+    verifier: VerifierDep,
+    since: Annotated[
+        str | None,
+        Query(
+            pattern="^[0-9a-f]{64}$",
+            description="Identity (digest) of the bundle the caller holds: answered with the "
+            "delta from it when this verifier kept that state, with the full bundle otherwise.",
+        ),
+    ] = None,
+) -> Response:
     """The newest trust bundle this verifier verified and answers from when offline, for peer
-    verifiers to fetch (each verifies it again: nothing here is taken on trust)."""
+    verifiers to fetch (each verifies it again: nothing here is taken on trust) — whole, or as
+    a delta from the state named by ``since``. ``X-Ecert-Bundle`` says which."""
     bundles = verifier.chain.bundles
-    signed = bundles.bundle if bundles is not None else None
-    if signed is None:
+    held = bytes.fromhex(since) if since else None
+    served = await run_in_threadpool(bundles.serve, held) if bundles is not None else None
+    if served is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no verified trust bundle yet")
-    body = json.dumps(signed.to_json(), ensure_ascii=False, separators=(",", ":"))
-    return Response(body.encode("utf-8"), media_type="application/json")
+    headers = {"X-Ecert-Bundle": served.kind, "Vary": "Accept-Encoding"}
+    body = served.body
+    if "gzip" in request.headers.get("accept-encoding", "").lower():
+        body, headers["Content-Encoding"] = served.gzipped, "gzip"
+    return Response(body, media_type=BUNDLE_MEDIA_TYPE, headers=headers)
 
 
 @router.get("/metrics", response_class=PlainTextResponse, tags=["ops"], operation_id="metrics")

@@ -31,7 +31,7 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> ServiceProcess:
+    def start(self, timeout: float = 90.0) -> ServiceProcess:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [

@@ -199,6 +199,8 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     # The network is the home's own: every command finds it where it looks.
     assert len(list((tmp_path / "out").glob("*.pdf"))) == 12
     assert len(list((tmp_path / "out").glob("*-qr.png"))) == 12
+    assert len(list((tmp_path / "out").glob("*.ofd"))) == 12  # every certificate as an OFD too
+    assert "from its OFD: ✔ 真实有效 Genuine" in out
     assert len(list((tmp_path / "keys").glob("*.json"))) == 11  # 8 chain keys, 3 BLS bundle keys
     assert (tmp_path / "pki" / "root.cert.pem").exists()
     network = json.loads((tmp_path / "network.json").read_text("utf-8"))
@@ -212,6 +214,7 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     settings = json.loads((tmp_path / "verifier.json").read_text("utf-8"))
     assert settings["proof_directories"] == {"*": "proofs"}
     assert settings["public_urls"]["GD"] == "http://127.0.0.1:8803"
+    assert settings["sm2_trust_roots"] == "sm2-roots.pem"
     assert len(list((tmp_path / "proofs").glob("*/*.json"))) == 12
     missing = _ecert(
         "demo",

@@ -196,6 +196,8 @@ def test_the_readmes_first_hour_after_the_demo(newcomer: Session, tmp_path: Path
     assert submitted["accepted"] == 1, submitted
     assert (tmp_path / "roots.pem").read_text().startswith("-----BEGIN CERTIFICATE-----")
     assert "真实有效" in said("ecert verify")  # issued after the demo, its proof found: VALID
+    assert "真实有效" in said("ecert verify licences/*.ofd")  # the same record's OFD (SM2 seal)
+    assert len(list((home / "out").glob("*.ofd"))) == len(list((home / "out").glob("*.pdf")))
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF-")
     url = newcomer.env["URL"]
     assert url.startswith("http://127.0.0.1:8801/v/")

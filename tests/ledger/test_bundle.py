@@ -4,6 +4,8 @@ Every way a bundle must be refused is refused with its reason."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -14,7 +16,11 @@ import pytest
 
 from ledger import bls
 from ledger.bundle import (
+    JSON_FORMAT,
+    MAGIC,
+    AnyBundle,
     BundleRejected,
+    LegacyBundle,
     SignedBundle,
     TrustBundle,
     aggregate_signatures,
@@ -48,7 +54,7 @@ def _index(world: World, path: Path | str = ":memory:") -> RegistryIndex:
     return index
 
 
-def _signed(bundle: TrustBundle, codes: list[str]) -> SignedBundle:
+def _signed(bundle: AnyBundle, codes: list[str]) -> SignedBundle:
     return aggregate_signatures(bundle, [sign_bundle(bundle, c, SECRETS[c]) for c in codes])
 
 
@@ -146,13 +152,22 @@ def test_altered_bundle_foreign_key_wrong_registry_replay_are_refused(
     bundle = TrustBundle.from_index(index, world.chain.chain_id)
     signed = _signed(bundle, ["GD", "JS", "ZJ"])
 
-    # Altered after signing: an issuer's status flipped back to active.
+    # Altered after signing: an issuer's status flipped back to active, in the file's bytes.
     tables = {k: [list(r) for r in v] for k, v in bundle.tables.items()}
     tables["issuers"][0][4] = "SUSPENDED" if tables["issuers"][0][4] == "ACTIVE" else "ACTIVE"
-    altered = replace(signed, bundle=replace(bundle, tables=tables))
+    flipped = TrustBundle.from_tables(bundle.checkpoint, tables)
+    encoded = signed.encode()
+    assert encoded.endswith(bundle.state)
+    tampered = encoded[: -len(bundle.state)] + flipped.state
+    altered = SignedBundle.parse(tampered)
+    assert altered.bundle.block == bundle.block
     with pytest.raises(BundleRejected) as changed:
         _verify(world, altered)
     assert changed.value.reason == "SIGNATURE"
+    later = replace(bundle, block_time=bundle.block_time + 1)  # the header, not the tables
+    with pytest.raises(BundleRejected) as moved:
+        _verify(world, replace(signed, bundle=later))
+    assert moved.value.reason == "SIGNATURE"
 
     # Signed by a key that is not a province authority's.
     stranger = 99_999
@@ -202,8 +217,81 @@ def test_malformed_bundles_are_format_errors(tmp_path: Path) -> None:
     other = '{"bundle": {"format": "other"}, "signers": [], "signature": ""}'
     # Registry v1's bundles (anchors keyed by root alone) do not fit this index.
     v1 = '{"bundle": {"format": "ecert-trust-bundle/1"}, "signers": [], "signature": ""}'
-    for text in ("not json", "{}", other, v1):
+    for text in ("not json", "{}", other, v1, "ECTB\x03F", "ECTB\x03X" + "0" * 80):
         path.write_text(text)
         with pytest.raises(BundleRejected) as bad:
             SignedBundle.load(path)
         assert bad.value.reason == "FORMAT"
+
+
+def _json_signed(bundle: TrustBundle, codes: list[str]) -> SignedBundle:
+    """What a province signed before format 3: canonical JSON, BLOB cells as hex."""
+    body = {
+        "format": JSON_FORMAT,
+        "registry": bundle.registry,
+        "chain_id": bundle.chain_id,
+        "block": bundle.block,
+        "block_hash": bundle.block_hash,
+        "block_time": bundle.block_time,
+        "tables": {
+            t: [[c.hex() if isinstance(c, bytes) else c for c in r] for r in rows]
+            for t, rows in bundle.tables.items()
+        },
+    }
+    legacy = LegacyBundle.from_body(body)
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert (
+        legacy.message() == b"ecert-trust-bundle/2\n" + hashlib.sha256(canonical.encode()).digest()
+    )
+    return aggregate_signatures(legacy, [sign_bundle(legacy, c, SECRETS[c]) for c in codes])
+
+
+def test_format_2_json_bundles_are_still_accepted_as_the_same_state(
+    consortium: tuple[World, dict[str, bytes]], tmp_path: Path
+) -> None:
+    world, _keys = consortium
+    source = _index(world)
+    bundle = TrustBundle.from_index(source, world.chain.chain_id)
+    old = _json_signed(bundle, ["GD", "JS", "ZJ"])
+    old.save(tmp_path / "old.json")
+    assert (tmp_path / "old.json").read_bytes().startswith(b"{")
+    loaded = SignedBundle.load(tmp_path / "old.json")
+    assert isinstance(loaded.bundle, LegacyBundle)
+    _verify(world, loaded)
+    # The same state in format 3: one identity, so neither is an equivocation of the other.
+    assert loaded.bundle.identity() == bundle.identity()
+    _verify(
+        world,
+        _signed(bundle, ["GD", "JS", "ZJ"]),
+        newest_seen=(bundle.block, loaded.bundle.identity()),
+    )
+    offline = RegistryIndex(":memory:", registry_address=world.registry.address)
+    loaded.bundle.load_into(offline)
+    assert offline.export_tables() == source.export_tables()
+    # Signed as JSON, checked as JSON: one changed cell breaks it.
+    raw = json.loads((tmp_path / "old.json").read_text())
+    raw["bundle"]["tables"]["provinces"][0][1] = "江苏"
+    with pytest.raises(BundleRejected) as altered:
+        _verify(world, SignedBundle.from_json(raw))
+    assert altered.value.reason == "SIGNATURE"
+
+
+def test_binary_bundle_is_smaller_than_the_json_and_round_trips(
+    consortium: tuple[World, dict[str, bytes]], tmp_path: Path
+) -> None:
+    world, _keys = consortium
+    bundle = TrustBundle.from_index(_index(world), world.chain.chain_id)
+    signed = _signed(bundle, ["GD", "JS", "ZJ"])
+    signed.save(tmp_path / "b.ecb")
+    data = (tmp_path / "b.ecb").read_bytes()
+    assert data.startswith(MAGIC)
+    again = SignedBundle.parse(data)
+    assert again.encode() == data
+    assert again.bundle.digest() == bundle.digest()
+    assert again.signers == signed.signers
+    assert again.signature == signed.signature
+    # (Under half at scale, where the string table and fixed-width columns pay off: the bench.)
+    assert len(data) < len(_json_signed(bundle, ["GD", "JS", "ZJ"]).encode())
+    shown = signed.to_json()
+    assert shown["bundle"]["digest"] == bundle.digest().hex()
+    assert shown["bundle"]["tables"]["issuers"][0][0] == "GD-HOSP"

@@ -123,14 +123,16 @@ def test_qr_page_of_genuine_certificate_on_a_phone(
     assert pixel_share(shot, area, near((255, 255, 255), 40)) >= 0.02  # the words are drawn
     whole = (0, 0, PHONE["width"], PHONE["height"])
     assert pixel_share(shot, whole, is_red) < 0.001
+    assert axe_violations(phone) == []
 
     phone.locator("a.lang").click()
-    phone.wait_for_url("**/v/*?lang=en")
+    phone.wait_for_url("**/v/*?lang=en*")
     expect(verdict).to_have_attribute("data-verdict", "VALID")
     expect(verdict).to_contain_text("Genuine")
     assert phone.evaluate("() => document.documentElement.lang") == "en"
     expect(phone.locator("a.lang")).to_have_text("中文")
     assert is_green(parse_rgb(_computed(phone, "#verdict", "background-color")))
+    assert axe_violations(phone) == []
 
 
 def test_qr_page_of_revoked_certificate_is_red_with_the_reason(
@@ -156,6 +158,7 @@ def test_qr_page_of_revoked_certificate_is_red_with_the_reason(
     area = (box["x"], box["y"], box["width"], box["height"])
     assert pixel_share(shot, area, near(red)) >= 0.6
     assert pixel_share(shot, area, is_green) < 0.001
+    assert axe_violations(phone) == []
 
 
 def test_qr_page_asks_the_visitors_province(
@@ -218,12 +221,14 @@ def test_upload_page_pdf_tampered_pdf_and_garbage_qr_text(
     phone.goto(f"{service.url}/")
     assert phone.evaluate("() => document.documentElement.lang") == "zh-CN"
     _fits_phone(phone)
+    assert axe_violations(phone) == []  # the upload page before
     phone.locator("#file").set_input_files(genuine)
     _submit(phone)
     expect(verdict).to_have_attribute("data-verdict", "VALID")
     expect(verdict).to_contain_text("真实有效")
     assert is_green(parse_rgb(_computed(phone, "#verdict", "background-color")))
     _fits_phone(phone)
+    assert axe_violations(phone) == []  # and its answer
 
     # "Verify another" leads back to an empty form.
     phone.get_by_role("link", name="核验另一份").click()
@@ -236,6 +241,7 @@ def test_upload_page_pdf_tampered_pdf_and_garbage_qr_text(
     assert is_red(parse_rgb(_computed(phone, "#verdict", "background-color")))
     broken = phone.locator('li.bad[data-check="seal.intact"]')
     expect(broken).to_contain_text(message(ReasonCode.SEAL_BROKEN, "zh"))
+    assert axe_violations(phone) == []  # a broken seal's page: claims struck through
 
     phone.goto(f"{service.url}/")
     garbage = "这不是二维码 <script>alert('x')</script> https://evil.example/v/%00%ZZ"
