@@ -140,7 +140,8 @@ def present_from_files(
 
 
 def presentation_qr(text: str, *, box_size: int = 10) -> qrcode.QRCode:
-    """The QR code of a presentation, at error correction L (it is read off a screen)."""
+    """The QR code of a presentation, at error correction L (it is read off a screen), in the
+    alphanumeric mode its text is made for (``ledger.qrtext``)."""
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_L, box_size=box_size, border=4)
     code.add_data(text.encode("ascii"))
     code.make(fit=True)

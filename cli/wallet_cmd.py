@@ -1,8 +1,11 @@
 """``ecert wallet``: the holder's side of presentations.
 
-    ecert wallet new                                 a holder key (encrypted, $ECERT_HOME/wallet)
+    ecert wallet new                                 the holder key (encrypted, $ECERT_HOME/wallet)
     ecert wallet present CERT.pdf [--proof P.json] --fields name,uscc --ttl 5m [--nonce HEX]
 
+``new`` prints the holder key to give issuers (a compressed public key): each certificate commits
+its own account derived from it and the certificate's secret (``ledger.holderkey``), and
+``present`` signs with that certificate's key, so presentations of two certificates share no key.
 ``present`` prints the presentation text and when it stops working (local time), and writes
 the QR image. The proof record travels inside the presentation, so showing it asks nobody
 anything. It is the issuer's ``GET /api/v1/proofs/{issuer}/{no}`` (the department gives it with
@@ -31,6 +34,7 @@ from cli.site_opts import console, err
 from cli.wallet_page import create_wallet_app
 from cli.workspace import home
 from ledger.errors import LedgerError
+from ledger.holderkey import holder_public_key
 from ledger.keys import KeyStore, password_from_env
 
 app = typer.Typer(help="The holder's wallet: a key, and presentations of chosen fields.")
@@ -65,10 +69,11 @@ def _ttl(text: str) -> timedelta:
 
 @app.command("new")
 def new(name: NameOpt = "holder") -> None:
-    """Create the holder key (once) and print its account, to give the issuer."""
+    """Create the holder key (once) and print it, to give issuers (each certificate gets its
+    own account derived from it)."""
     keys = _keys()
     account = keys.load_or_create(f"wallet-{name}")
-    console.print(account.address)
+    console.print(holder_public_key(account))
 
 
 def _proof_bytes(pdf: bytes, proof: Path | None, issuer_url: str) -> bytes:
@@ -149,6 +154,6 @@ def serve_wallet(
 ) -> None:
     """The holder's page on 127.0.0.1 (this device only): choose fields, get a QR."""
     holder = _keys().load(f"wallet-{name}")
-    console.print(f"wallet page on http://127.0.0.1:{port} for {holder.address}")
+    console.print(f"wallet page on http://127.0.0.1:{port} for {holder_public_key(holder)}")
     app = create_wallet_app(holder, issuer_url=issuer_url)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

@@ -56,9 +56,11 @@ class CertificateIn(BaseModel):
     valid_until: date | None = None
     holder_key: str | None = Field(
         default=None,
-        pattern=r"^0x[0-9a-fA-F]{40}$",
-        description="The holder's account (ecert wallet new), committed so they can present "
-        "chosen fields later.",
+        pattern=r"^0x(0[23][0-9a-fA-F]{64}|[0-9a-fA-F]{40})$",
+        description="The holder key (ecert wallet new: 0x02…/0x03…, a compressed public key), "
+        "so they can present chosen fields later: each certificate commits its own account "
+        "derived from it, so presentations of two certificates cannot be linked. A bare "
+        "account (0x + 40 hex) is committed as it is.",
     )
 
 

@@ -51,7 +51,7 @@ from issuer.store import (
     record_progress,
     utcnow,
 )
-from issuer.submission import Submission, SubmitResult, checked_claims
+from issuer.submission import Submission, SubmitResult, checked_claims, with_holder
 from issuer.worklock import WorkLock
 from ledger.catalogue import ClaimsInvalid, catalogue
 from ledger.codes import RevocationReason
@@ -245,17 +245,19 @@ class Pipeline:
                     if sub.valid_until
                     else None
                 )
+                secret = os.urandom(32)
+                bound = with_holder(claims, sub, secret)
                 cert = Certificate(
                     issuer_id=dept.issuer_id,
                     cert_type=sub.cert_type,
                     reference=sub.reference,
                     certificate_id=f"pending-{uuid.uuid4().hex}",  # numbered once it has an id
-                    claims=claims,
-                    claims_secret=os.urandom(32),
+                    claims=bound,
+                    claims_secret=secret,
                     issued_at=now,
                     valid_from=now,
                     valid_until=until,
-                    holder_names=holder_names(sub.cert_type, claims),
+                    holder_names=holder_names(sub.cert_type, bound),
                     formats=format_text(formats),
                 )
                 session.add(cert)

@@ -11,9 +11,10 @@ from datetime import UTC, date, datetime
 
 from issuer.permits import Permit
 from ledger.catalogue import ClaimsInvalid, FieldError, catalogue, hidden_character, validate
-from ledger.presentation import HOLDER_CLAIM, PresentationError, holder_claim_value
+from ledger.holderkey import HolderKeyError, certificate_holder_address, check_holder_key
+from ledger.presentation import HOLDER_CLAIM
 
-__all__ = ["Submission", "SubmitResult", "checked_claims", "unknown_type"]
+__all__ = ["Submission", "SubmitResult", "checked_claims", "unknown_type", "with_holder"]
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,10 @@ class Submission:
     record: Mapping[str, object]
     valid_until: date | None = None
     holder_key: str | None = None
-    """The holder's account (``ecert wallet new``), committed as the ``holder_key`` claim so
-    the holder can later present chosen fields; an address, no personal data."""
+    """The holder key (``ecert wallet new``: a compressed public key), from which the
+    certificate's own holder account is derived and committed as the ``holder_key`` claim
+    (``ledger.holderkey``) so the holder can later present chosen fields; no personal data. A
+    bare account address is committed as it is."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,9 @@ def _validity_errors(sub: Submission) -> list[FieldError]:
 
 
 def checked_claims(sub: Submission, permit: Permit | None) -> dict[str, str]:
-    """The claims to store for ``sub`` (the holder key included); raises ``ClaimsInvalid``
-    naming what is wrong. ``permit`` is the registry's word on the issuer (``None``: unknown,
+    """The claims to store for ``sub`` (without the holder claim: its value depends on the
+    certificate's claims secret, ``holder_claim``); raises ``ClaimsInvalid`` naming what is
+    wrong. ``permit`` is the registry's word on the issuer (``None``: unknown,
     the node is down)."""
     if sub.cert_type not in catalogue():
         raise ClaimsInvalid(sub.cert_type, [FieldError("cert_type", unknown_type(sub.cert_type))])
@@ -82,7 +86,15 @@ def checked_claims(sub: Submission, permit: Permit | None) -> dict[str, str]:
         raise ClaimsInvalid(sub.cert_type, errors)
     if sub.holder_key:
         try:
-            claims[HOLDER_CLAIM] = holder_claim_value(sub.holder_key)
-        except PresentationError as exc:
+            check_holder_key(sub.holder_key)
+        except HolderKeyError as exc:
             raise ClaimsInvalid(sub.cert_type, [FieldError(HOLDER_CLAIM, str(exc))]) from exc
     return claims
+
+
+def with_holder(claims: dict[str, str], sub: Submission, claims_secret: bytes) -> dict[str, str]:
+    """``claims`` with the holder claim, once the certificate's claims secret is drawn: the
+    certificate's own account derived from the holder key (checked by ``checked_claims``)."""
+    if not sub.holder_key:
+        return claims
+    return {**claims, HOLDER_CLAIM: certificate_holder_address(sub.holder_key, claims_secret)}

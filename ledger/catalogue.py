@@ -4,6 +4,10 @@ The catalogue is data, not code: each type lists its fields with Chinese and Eng
 format, whether it is required and whether it is personal data (which decides what a holder may
 withhold and what must never leave the certificate). Validation reports every bad field of a
 record at once, by field key, so a department can fix a batch in one pass.
+
+The order of the types, and of each type's fields, is part of the holder presentation layout
+(``ledger.presentation`` writes a type and a field as its position here): add at the end, never
+reorder or remove.
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ leaves in key order. So:
 - nothing can be learned from the commitment, or from any undisclosed field's leaf, without the
   secret (no dictionary attack on names or ID numbers);
 - a holder can later reveal chosen fields with their salts and Merkle proofs, and a verifier can
-  check each belongs to the anchored certificate (selective disclosure).
+  check each belongs to the anchored certificate (selective disclosure) — one proof per field,
+  or one multiproof for all of them (``ledger.merkle.process_multiproof``: the positions in key
+  order and the tree's size tell how to combine).
 """
 
 from __future__ import annotations
@@ -68,6 +70,25 @@ class ClaimsCommitment:
     @property
     def root(self) -> bytes:
         return self._tree.root
+
+    @property
+    def size(self) -> int:
+        """How many claims (leaves) the commitment holds."""
+        return len(self.keys)
+
+    def position(self, key: str) -> int:
+        """The leaf position of a claim (claims are in key order)."""
+        return self.keys.index(key)
+
+    def salt(self, key: str) -> bytes:
+        return self._salts[key]
+
+    def multiproof(self, keys: Sequence[str]) -> tuple[bytes, ...]:
+        """The nodes proving the named claims together (``MerkleTree.multiproof``)."""
+        unknown = set(keys) - set(self.keys)
+        if unknown:
+            raise MerkleError(f"no such claims: {sorted(unknown)}")
+        return self._tree.multiproof([self.position(k) for k in keys])
 
     def disclose(self, keys: Sequence[str]) -> list[DisclosedClaim]:
         """Reveal the named claims, each with its salt and proof."""

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 
 from ledger.catalogue import catalogue
 from ledger.errors import LedgerError
-from ledger.presentation import HOLDER_CLAIM
 from verifier.context import Context
 from verifier.evidence import Evidence
 from verifier.views import CertificateView, FieldView, PresentationView
@@ -55,7 +54,7 @@ def describe(evidence: Evidence, ctx: Context) -> CertificateView:
         fields = field_views(subject.cert_type, evidence.embedded.claims)
     elif evidence.presentation is not None:
         presentation = evidence.presentation
-        disclosed = {c.key: c.value for c in presentation.claims if c.key != HOLDER_CLAIM}
+        disclosed = presentation.disclosed
         fields = field_views(subject.cert_type, disclosed)
         shown = PresentationView(
             expires_at=presentation.expires_at.isoformat(),

@@ -113,9 +113,9 @@ class Verifier:
     ) -> VerificationReport:
         """``local_only``: answer only from memory, the index and local files, raising
         ``WouldBlock`` where the network would be needed (so an event loop may call it).
-        A holder's presentation (``ECP1.…``) is verified as one. ``region``: judge recognition
-        for that province instead of this verifier's (the visitor's province on a QR page;
-        agreements are public registry data)."""
+        A holder's presentation (``ECP2.…``; an older ``ECP1.…`` is refused as one) is verified
+        as one. ``region``: judge recognition for that province instead of this verifier's (the
+        visitor's province on a QR page; agreements are public registry data)."""
         if is_presentation(text):
             return self.verify_presentation(text, now=now, local_only=local_only, region=region)
         return self._run(plans.QR, Evidence(qr_texts=(text,)), now, local_only, region)

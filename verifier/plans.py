@@ -154,11 +154,21 @@ PRESENTATION = Plan(
     (
         Step(N.PRESENTATION_READ, presentation.presentation_read),
         Step(N.PRESENTATION_FRESH, presentation.presentation_fresh, (N.PRESENTATION_READ,)),
-        Step(N.PRESENTATION_CLAIMS, presentation.presentation_claims, (N.PRESENTATION_READ,)),
+        # the signer's account is the holder claim's value: the claims are combined with it
         Step(N.PRESENTATION_HOLDER, presentation.presentation_holder, (N.PRESENTATION_READ,)),
-        *_registry(N.PRESENTATION_READ),
+        Step(N.PRESENTATION_CLAIMS, presentation.presentation_claims, (N.PRESENTATION_HOLDER,)),
+        # the leaf is known once the claims made its commitment
+        *_registry(N.PRESENTATION_CLAIMS),
         # last: a run repeated after WouldBlock must not have used the nonce up
         Step(N.PRESENTATION_NONCE, presentation.presentation_nonce, (N.PRESENTATION_READ,)),
+    ),
+    order=(
+        N.PRESENTATION_READ,
+        N.PRESENTATION_FRESH,
+        N.PRESENTATION_CLAIMS,
+        N.PRESENTATION_HOLDER,
+        *(step.name for step in _registry(None)),
+        N.PRESENTATION_NONCE,
     ),
 )
 

@@ -58,6 +58,7 @@ class ReasonCode(StrEnum):
     NOT_RECOGNISED = "NOT_RECOGNISED"
     # holder presentations
     PRESENTATION_MALFORMED = "PRESENTATION_MALFORMED"
+    PRESENTATION_OUTDATED = "PRESENTATION_OUTDATED"
     PRESENTATION_EXPIRED = "PRESENTATION_EXPIRED"
     PRESENTATION_TOO_LONG = "PRESENTATION_TOO_LONG"
     PRESENTATION_REPLAYED = "PRESENTATION_REPLAYED"
@@ -228,6 +229,11 @@ _MESSAGES: dict[ReasonCode, tuple[str, str]] = {
     ReasonCode.PRESENTATION_MALFORMED: (
         "出示码无法识读或不完整。",
         "The presentation code is unreadable or incomplete.",
+    ),
+    ReasonCode.PRESENTATION_OUTDATED: (
+        "出示码由旧版钱包生成，核验点已不再接受；请持证人更新钱包后重新出示。",
+        "The presentation was made by an older wallet in a layout verifiers no longer accept; "
+        "ask the holder to update the wallet and show a new one.",
     ),
     ReasonCode.PRESENTATION_EXPIRED: (
         "出示码已过期，请持证人重新出示。",

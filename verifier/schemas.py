@@ -23,7 +23,7 @@ class VerifyJson(BaseModel):
         default=None, max_length=1000, description="The QR code's text (URL or bare payload)."
     )
     presentation: str | None = Field(
-        default=None, max_length=4000, description="A holder's presentation (ECP1.…)."
+        default=None, max_length=4000, description="A holder's presentation (ECP2.…)."
     )
     issuer_id: str | None = Field(default=None, max_length=32)
     certificate_id: str | None = Field(default=None, max_length=40)

@@ -101,7 +101,7 @@ def test_wallet_command_and_page_for_a_licence_issued_to_the_holder(
     assert "proof fetched from the issuer" in unknown.stderr  # once, then kept on the device
     assert (tmp_path / "phone" / "wallet" / "proofs" / ZJ_MARKET / f"{number}.json").is_file()
     assert "QR version" not in shown.stdout
-    text = next(line for line in shown.stdout.splitlines() if line.startswith("ECP1."))
+    text = next(line for line in shown.stdout.splitlines() if line.startswith("ECP2."))
     assert _verify(site, text) == "VALID"
 
     page_env = {k: v for k, v in env.items() if k.startswith("ECERT_")}

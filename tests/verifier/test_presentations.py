@@ -1,15 +1,18 @@
 """Citizen presentations end to end on a real anvil node: a certificate issued with a holder key,
 two of its fields shown as a signed, expiring QR, verified VALID through the engine, the API,
-the page and the CLI showing only those two fields; every bad case INVALID with its reason;
-and what a presentation reveals (nothing undisclosed) and whom it contacts (nobody but the
-chain index)."""
+the page and the CLI showing only those two fields; every bad case INVALID with its reason
+(offline from the trust bundle too); what a presentation reveals (nothing undisclosed, and no
+key or identifier shared by two certificates of one holder) and whom it contacts (nobody but
+the chain index)."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import os
 import random
+import struct
 import subprocess
 import sys
 from dataclasses import replace
@@ -27,7 +30,8 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from issuer.pipeline import Submission
 from issuer.samples import sample_record
-from ledger.claims import DisclosedClaim
+from ledger.codes import RevocationReason
+from ledger.holderkey import certificate_holder_account, holder_public_key
 from ledger.keccak import keccak256
 from ledger.presentation import HOLDER_CLAIM, Presentation, build_presentation
 from ledger.proofrecord import ProofRecord
@@ -58,10 +62,13 @@ def _issue_to(network: Network, reference: str, holder: str, days: int = 30) -> 
 
 
 class Held:
-    """A certificate in a holder's wallet: the PDF, its proof record and the holder key."""
+    """A certificate in a holder's wallet: the PDF, its proof record, the wallet key (whose
+    public key the issuer was given) and the certificate's own key derived from it."""
 
-    def __init__(self, network: Network, reference: str, holder: LocalAccount) -> None:
-        self.number = _issue_to(network, reference, holder.address, days=200)
+    def __init__(
+        self, network: Network, reference: str, holder: LocalAccount, days: int = 200
+    ) -> None:
+        self.number = _issue_to(network, reference, holder_public_key(holder), days=days)
         self.holder = holder
         self.pdf = network.pdf(self.number)
         self.proof_json = network.pipeline.public_proof(ZJ_MARKET, self.number)
@@ -70,6 +77,8 @@ class Held:
         assert embedded is not None
         self.claims = embedded.claims
         self.secret = bytes.fromhex(str(embedded.raw["claims_secret"]))
+        self.account = certificate_holder_account(holder, self.secret)
+        assert self.claims[HOLDER_CLAIM] == self.account.address
 
     def present(
         self, fields: list[str], *, ttl: float = 300, nonce: bytes = b"", by: Any = None
@@ -164,35 +173,48 @@ def test_every_bad_presentation_is_invalid_with_its_reason(
     # Tampered: the holder changes a shown value and signs again.
     honest = mine.present(SHOWN)
     changed = tuple(
-        replace(c, value="另一家公司有限公司") if c.key == "name" else c for c in honest.claims
+        replace(c, value="另一家公司有限公司") if c.key == "name" else c for c in honest.fields
     )
-    tampered = replace(honest, claims=changed).signed_by(mine.holder)
+    tampered = replace(honest, fields=changed).signed_by(mine.account)
     report = verifier.verify_presentation(tampered.encode())
     assert report.verdict is Verdict.INVALID
     assert _reasons(report) == {ReasonCode.CLAIM_NOT_IN_CERTIFICATE}
 
-    # A field of another certificate slipped in (its own salt and path).
-    borrowed: DisclosedClaim = next(
-        c for c in other.present(["legal_representative"]).claims if c.key != HOLDER_CLAIM
-    )
-    mixed = replace(honest, claims=(*honest.claims, borrowed)).signed_by(mine.holder)
+    # A field of another certificate slipped in (its own value and salt, at its position).
+    three = mine.present([*SHOWN, "legal_representative"])
+    borrowed = next(c for c in other.present(["legal_representative"]).fields if c.key != "name")
+    mixed = replace(
+        three,
+        fields=tuple(borrowed if c.key == borrowed.key else c for c in three.fields),
+    ).signed_by(mine.account)
     assert _reasons(verifier.verify_presentation(mixed.encode())) == {
         ReasonCode.CLAIM_NOT_IN_CERTIFICATE
     }
 
-    # Signed by somebody else's key: someone who copied the PDF and the proof.
-    thief = replace(honest, signature=b"").signed_by(Account.create())
-    assert _reasons(verifier.verify_presentation(thief.encode())) == {ReasonCode.HOLDER_MISMATCH}
-    # A holder claim from another certificate does not help either.
-    theirs = next(c for c in other.present([]).claims if c.key == HOLDER_CLAIM)
-    swapped = replace(
-        honest, claims=(theirs, *(c for c in honest.claims if c.key != HOLDER_CLAIM))
-    ).signed_by(other.holder)
-    assert ReasonCode.HOLDER_MISMATCH in _reasons(verifier.verify_presentation(swapped.encode()))
+    # Signed by somebody else's key: someone who copied the PDF and the proof, or the wallet
+    # key itself instead of the certificate's own.
+    for key in (Account.create(), mine.holder):
+        thief = replace(honest, signature=b"").signed_by(key)
+        assert _reasons(verifier.verify_presentation(thief.encode())) == {
+            ReasonCode.HOLDER_MISMATCH
+        }
+    # A holder claim from another certificate, signed by its key, does not help either: it is
+    # not among this certificate's claims.
+    assert other.present([]).holder is not None
+    swapped = replace(honest, holder=other.present([]).holder).signed_by(other.account)
+    assert _reasons(verifier.verify_presentation(swapped.encode())) == {
+        ReasonCode.CLAIM_NOT_IN_CERTIFICATE
+    }
 
-    # Garbage and truncation.
-    for junk in ("ECP1.", "ECP1.@@@", honest.encode()[:-10]):
+    # A wrong batch proof: the root it leads to was never anchored.
+    wrong = replace(honest, batch_path=(b"\x01" * 32, *honest.batch_path)).signed_by(mine.account)
+    assert _reasons(verifier.verify_presentation(wrong.encode())) == {ReasonCode.NOT_ANCHORED}
+
+    # Garbage and truncation; the old layout is refused with its own reason.
+    for junk in ("ECP2.", "ECP2.@@@", "ECP2.AAA", honest.encode()[:-10], honest.encode() + "00"):
         assert _reasons(verifier.verify_presentation(junk)) == {ReasonCode.PRESENTATION_MALFORMED}
+    old = verifier.verify_presentation("ECP1.AgIPMTEzMzAwMDA")
+    assert _reasons(old) == {ReasonCode.PRESENTATION_OUTDATED}
 
     # Replayed: the bank's verifier gave a nonce; the second use of it is refused, whichever
     # worker process answers (they share the nonce book).
@@ -224,7 +246,12 @@ def test_presentations_reveal_nothing_undisclosed_and_ask_nobody(
         if key in [*SHOWN, HOLDER_CLAIM]:
             continue
         data = value.encode()
-        for trace in (data, hashlib.sha256(data).digest(), keccak256(data)):
+        for trace in (
+            data,
+            value.encode("utf-16-be"),
+            hashlib.sha256(data).digest(),
+            keccak256(data),
+        ):
             assert trace not in decoded, key
             assert trace not in raw, key
 
@@ -277,7 +304,7 @@ def test_wallet_commands_make_a_presentation_a_verifier_accepts(
     shown = wallet("present", str(pdf), "--proof", str(proof), "--fields", "name,uscc",
                    "--ttl", "2m", "--png", str(tmp_path / "qr.png"))  # fmt: skip
     assert shown.returncode == 0, shown.stderr
-    text = next(line for line in shown.stdout.splitlines() if line.startswith("ECP1."))
+    text = next(line for line in shown.stdout.splitlines() if line.startswith("ECP2."))
     assert "QR version" not in shown.stdout  # no jargon for citizens
     assert "local time" in shown.stdout
     report = network.verifier().verify_qr_text(text)
@@ -296,12 +323,62 @@ def test_wallet_commands_make_a_presentation_a_verifier_accepts(
     assert "not the certificate's holder" in refused.stderr
 
 
+def _windows(raw: bytes, size: int = 8) -> set[bytes]:
+    return {raw[i : i + size] for i in range(len(raw) - size + 1)}
+
+
+def test_two_certificates_of_one_holder_share_no_key_or_identifier(
+    network: Network, held: tuple[Held, Held]
+) -> None:
+    """One wallet, two certificates (another batch, another validity): their presentations
+    share no key, account, salt, hash or signature — no byte string of 8 bytes or more but the
+    issuer's own public values (its id, the common start of its numbers)."""
+    mine, _other = held
+    second = Held(network, "holder-a-again", mine.holder, days=300)
+    one = mine.present(SHOWN, nonce=os.urandom(16))
+    two = second.present(SHOWN, ttl=240, nonce=os.urandom(16))
+    fresh = second.present(SHOWN).encode()  # a nonce not issued here would be refused
+    assert network.verifier().verify_presentation(fresh).verdict is Verdict.VALID
+    assert one.signer() != two.signer()
+    assert one.signer() == mine.account.address
+    assert two.signer() == second.account.address
+    assert mine.holder.address not in {one.signer(), two.signer()}
+    assert one.holder is not None
+    assert two.holder is not None
+    for a, b in (
+        (one.holder.salt, two.holder.salt),
+        (one.holder.check, two.holder.check),
+        (one.signature, two.signature),
+        (one.claims_check, two.claims_check),
+        (one.document_digest, two.document_digest),
+        (one.certificate_id, two.certificate_id),
+        ((one.valid_from, one.valid_until), (two.valid_from, two.valid_until)),
+        *((x.salt, y.salt) for x, y in zip(one.fields, two.fields, strict=True)),
+        *((x.value, y.value) for x, y in zip(one.fields, two.fields, strict=True)),
+    ):
+        assert a != b
+    assert not set(one.batch_path + one.claim_hashes) & set(two.batch_path + two.claim_hashes)
+    # What the two have in common: the issuer's id, the type and the start of the issuer's
+    # certificate numbers, all written before the validity times, and what the shown values
+    # themselves have in common (both names end in 有限公司); nothing else.
+    raw = one.raw()
+    assert one.valid_until is not None
+    times = struct.pack(">II", int(one.valid_from.timestamp()), int(one.valid_until.timestamp()))
+    public = _windows(raw[: raw.index(times)])
+    for claim in one.fields:
+        public |= _windows(claim.value.encode("utf-16-be")) | _windows(claim.value.encode())
+    shared = _windows(raw) & _windows(two.raw())
+    assert shared <= public, shared - public
+
+
 def test_a_presentation_verifies_offline_from_the_trust_bundle(
     network: Network, held: tuple[Held, Held], tmp_path: Path
 ) -> None:
     from tests.verifier.test_offline import _bundle  # noqa: PLC0415
 
     mine, _other = held
+    withdrawn = Held(network, "holder-revoked", Account.create())
+    network.pipeline.revoke(ZJ_MARKET, withdrawn.number, RevocationReason.PRIVILEGE_WITHDRAWN)
     _bundle(network, tmp_path / "bundle.json")
     config = replace(
         VerifierConfig.load(network.config_path),
@@ -316,6 +393,9 @@ def test_a_presentation_verifies_offline_from_the_trust_bundle(
         report = verifier.verify_presentation(mine.present(SHOWN).encode())
         assert report.verdict is Verdict.VALID, [c.to_json("en") for c in report.failures()]
         assert report.freshness.offline is True
+        revoked = verifier.verify_presentation(withdrawn.present(SHOWN).encode())
+        assert _reasons(revoked) == {ReasonCode.REVOKED}
+        assert revoked.freshness.offline is True
     finally:
         network.node.start()
 
