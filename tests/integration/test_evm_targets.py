@@ -1,0 +1,39 @@
+"""The EVM target on a real node: anvil started with ``--hardfork london`` really runs London
+rules (the default build, which uses PUSH0, cannot be deployed there), and the London build
+deploys and answers on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from ledger.artifact import load_registry_artifact
+from ledger.chain import Chain
+from ledger.errors import TransactionRejected
+from ledger.node import AnvilNode, free_port
+from ledger.registry import Registry
+
+pytestmark = pytest.mark.anvil
+
+
+def test_a_london_chain_refuses_cancun_code_and_runs_the_london_build(tmp_path: Path) -> None:
+    node = AnvilNode(tmp_path / "chain", port=free_port(), hardfork="london", persist=False)
+    node.start()
+    try:
+        chain = Chain.connect(node.rpc_url)
+        admin = Account.create()
+        chain.fund(admin.address, 10**20)
+        cancun = load_registry_artifact("cancun")
+        # anvil refuses it while estimating: PUSH0 is not a London opcode.
+        with pytest.raises(TransactionRejected, match="NotActivated"):
+            chain.deploy(cancun.abi, cancun.bytecode, admin, admin.address)
+        london = load_registry_artifact("london")
+        address, _ = chain.deploy(london.abi, london.bytecode, admin, admin.address)
+        code = chain.w3.eth.get_code(address)
+        assert code.hex().removeprefix("0x") == london.deployed_bytecode.removeprefix("0x")
+        registry = Registry(chain, address)
+        assert registry.admin() == admin.address
+    finally:
+        node.stop()
