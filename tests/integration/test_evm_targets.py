@@ -37,3 +37,16 @@ def test_a_london_chain_refuses_cancun_code_and_runs_the_london_build(tmp_path: 
         assert registry.admin() == admin.address
     finally:
         node.stop()
+
+
+def test_funding_tops_up_and_leaves_a_funded_account_alone(anvil: AnvilNode) -> None:
+    """What lets ``ecert network init`` run on a chain that cannot mint (Besu): accounts the
+    genesis funded are not funded again."""
+    chain = Chain.connect(anvil.rpc_url)
+    account = Account.create().address
+    chain.fund(account, 10**20)
+    assert chain.w3.eth.get_balance(account) == 10**20
+    chain.fund(account, 10**19)  # holds enough: the node is not asked
+    assert chain.w3.eth.get_balance(account) == 10**20
+    chain.fund(account, 3 * 10**20)
+    assert chain.w3.eth.get_balance(account) == 3 * 10**20
