@@ -2,7 +2,7 @@
 with QBFT (README, "Running the consortium on Besu QBFT").
 
     ecert network besu-config --validators 4 --out besu-kit [--province ZJ:浙江省 …]
-        [--p2p-host ZJ=10.0.1.5] [--chain-id 31330] [--evm london]
+        [--p2p-host ZJ=10.0.1.5] [--chain-id 31330] [--evm london] [--genesis FILE]
 
 Writes ``genesis.json``, ``permissions_config.toml``, ``nodes.json`` (public) and a folder per
 node (``config.toml``, its private ``key``: hand that folder to the province that runs the
@@ -66,10 +66,19 @@ def besu_config(
     block_period: Annotated[int, typer.Option("--block-period", help="Seconds.")] = 2,
     request_timeout: Annotated[int, typer.Option("--request-timeout", help="Seconds.")] = 4,
     epoch: Annotated[int, typer.Option("--epoch", help="Blocks between vote resets.")] = 30_000,
+    joining: Annotated[
+        Path | None,
+        typer.Option(
+            "--genesis",
+            help="The running chain's genesis.json: keep it (nodes joining that chain) instead "
+            "of writing a new one.",
+        ),
+    ] = None,
 ) -> None:
     """Write a Besu QBFT genesis, allowlists and per-node configuration for the consortium."""
     try:
         extra = list(_pairs(province, "--province", ":"))
+        existing = joining.read_text("utf-8") if joining else None
         keys = KeyStore(home() / "keys", password_from_env())
         inputs = kit_inputs(home(), keys, extra)
         kit = build_besu_kit(
@@ -82,7 +91,11 @@ def besu_config(
             evm=evm_target(evm),
             hosts=_pairs(p2p_host, "--p2p-host", "="),
             timing=QbftTiming(block_period, request_timeout, epoch),
+            existing_genesis=existing,
         )
+    except OSError as exc:
+        err.print(f"[red]cannot read {joining}: {exc.strerror}[/]")
+        raise typer.Exit(2) from exc
     except LedgerError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc

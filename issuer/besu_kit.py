@@ -21,7 +21,7 @@ from pathlib import Path
 from eth_account import Account
 from eth_keys.datatypes import PrivateKey
 
-from issuer.qbft import QbftTiming, genesis
+from issuer.qbft import QbftTiming, decode_extra_data, genesis
 from ledger.errors import LedgerError
 from ledger.keys import KeyStore, private_directory
 
@@ -39,8 +39,10 @@ __all__ = [
 
 P2P_BASE_PORT = 30303
 RPC_BASE_PORT = 8645
-"""The n-th node listens on P2P_BASE_PORT + n and answers JSON-RPC on RPC_BASE_PORT + n, so a
-rehearsal of the whole consortium fits on one machine."""
+"""The n-th province's node listens on P2P_BASE_PORT + n and answers JSON-RPC on
+RPC_BASE_PORT + n (extra validator nodes from + 100 on), so a rehearsal of the whole
+consortium fits on one machine and a province joining later moves no other node's ports."""
+EXTRA_SLOTS = 100
 RPC_APIS = ["ETH", "NET", "WEB3", "QBFT", "PERM", "ADMIN", "TXPOOL"]
 PERMISSIONS_FILE = "permissions_config.toml"
 
@@ -181,10 +183,14 @@ def build_besu_kit(
     evm: str,
     hosts: Mapping[str, str] | None = None,
     timing: QbftTiming | None = None,
+    existing_genesis: str | None = None,
 ) -> BesuKit:
     """Write the kit into ``out`` (which must not exist or be empty). ``accounts`` are the
-    consortium's transaction senders (allowlisted and funded in the genesis); ``hosts`` maps a
-    province code to the address its nodes listen on for peers (default 127.0.0.1)."""
+    consortium's transaction senders (allowlisted and funded in a new genesis); ``hosts`` maps
+    a province code to the address its nodes listen on for peers (default 127.0.0.1).
+
+    ``existing_genesis`` (the text of a running chain's genesis.json) is kept as it is, for
+    nodes joining that chain: planned validators it does not list are voted in afterwards."""
     if out.exists() and any(out.iterdir()):
         raise LedgerError(f"{out} is not empty: choose a new folder for the kit")
     hosts = dict(hosts or {})
@@ -195,6 +201,7 @@ def build_besu_kit(
     nodes: list[BesuNode] = []
     secrets: dict[str, bytes] = {}
     for index, (name, province, validates) in enumerate(plan):
+        slot = index if index < len(provinces) else EXTRA_SLOTS + index - len(provinces)
         secrets[name] = _node_secret(keys, name)
         node_key = PrivateKey(secrets[name]).public_key
         nodes.append(
@@ -205,24 +212,31 @@ def build_besu_kit(
                 address=node_key.to_checksum_address(),
                 public_key=node_key.to_bytes().hex(),
                 p2p_host=hosts.get(province, "127.0.0.1"),
-                p2p_port=P2P_BASE_PORT + index,
-                rpc_port=RPC_BASE_PORT + index,
+                p2p_port=P2P_BASE_PORT + slot,
+                rpc_port=RPC_BASE_PORT + slot,
             )
         )
     allowlist = sorted(set(accounts), key=str.lower)
-    genesis_text = (
-        json.dumps(
-            genesis(
-                chain_id=chain_id,
-                evm=evm,
-                validators=[n.address for n in nodes if n.validator],
-                funded=allowlist,
-                timing=timing,
-            ),
-            indent=2,
+    notes = _warnings(plan)
+    if existing_genesis is None:
+        made = genesis(
+            chain_id=chain_id,
+            evm=evm,
+            validators=[n.address for n in nodes if n.validator],
+            funded=allowlist,
+            timing=timing,
         )
-        + "\n"
-    )
+        genesis_text = json.dumps(made, indent=2) + "\n"
+        in_genesis = {n.address for n in nodes if n.validator}
+    else:
+        genesis_text = existing_genesis
+        in_genesis = set(_genesis_validators(existing_genesis))
+        notes += [
+            f"{n.name} is not a validator of this chain yet: more than half of its validators "
+            f'vote it in with qbft_proposeValidatorVote("{n.address}", true)'
+            for n in nodes
+            if n.validator and n.address not in in_genesis
+        ]
     permissions = to_toml(
         {"accounts-allowlist": allowlist, "nodes-allowlist": [n.enode for n in nodes]}
     )
@@ -232,7 +246,7 @@ def build_besu_kit(
     listing = [asdict(n) | {"enode": n.enode} for n in nodes]
     public = {"chainId": chain_id, "evm": evm, "nodes": listing}
     (out / "nodes.json").write_text(json.dumps(public, indent=2) + "\n", "utf-8")
-    bootnodes = [n.enode for n in nodes if n.validator]
+    bootnodes = [n.enode for n in nodes if n.address in in_genesis]
     for node in nodes:
         folder = private_directory(out / node.name)
         shutil.copyfile(out / "genesis.json", folder / "genesis.json")
@@ -241,4 +255,12 @@ def build_besu_kit(
         (folder / "config.toml").write_text(to_toml(config), "utf-8")
         (folder / "key.pub").write_text("0x" + node.public_key + "\n", "ascii")
         _write_private(folder / "key", "0x" + secrets[node.name].hex() + "\n")
-    return BesuKit(out=out, nodes=nodes, accounts=allowlist, warnings=_warnings(plan))
+    return BesuKit(out=out, nodes=nodes, accounts=allowlist, warnings=notes)
+
+
+def _genesis_validators(text: str) -> list[str]:
+    try:
+        extra = json.loads(text)["extraData"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise LedgerError(f"not a QBFT genesis (no extraData): {exc}") from exc
+    return decode_extra_data(str(extra)).validators

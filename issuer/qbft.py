@@ -97,7 +97,11 @@ def encode_extra_data(validators: Sequence[str]) -> str:
 
 def decode_extra_data(extra_data: str) -> ExtraData:
     """Read a QBFT ``extraData`` back; ``LedgerError`` unless it has the five QBFT fields."""
-    item = decode(bytes.fromhex(extra_data.removeprefix("0x")))
+    try:
+        raw = bytes.fromhex(extra_data.removeprefix("0x"))
+    except ValueError as exc:
+        raise LedgerError("QBFT extraData is not hex") from exc
+    item = decode(raw)
     if not isinstance(item, list) or len(item) != 5:
         raise LedgerError("QBFT extraData is a list of five items")
     vanity, validators, vote, round_, seals = item

@@ -218,3 +218,33 @@ def test_a_second_kit_keeps_the_node_identities_and_never_overwrites(tmp_path: P
     assert [n.enode for n in first.nodes] == [n.enode for n in second.nodes]
     with pytest.raises(LedgerError, match="not empty"):
         _kit(tmp_path)
+
+
+def test_a_province_joining_keeps_the_chain_and_every_other_node(tmp_path: Path) -> None:
+    keys, first, accounts = _kit(tmp_path)
+    joined = build_besu_kit(
+        keys,
+        tmp_path / "join",
+        provinces=["ZJ", "GD", "SH", "JS"],
+        validators=5,
+        accounts=[*accounts, Account.create().address],
+        chain_id=31_330,
+        evm="london",
+        existing_genesis=(first.out / "genesis.json").read_text(),
+    )
+    assert (joined.out / "genesis.json").read_text() == (first.out / "genesis.json").read_text()
+    before = {n.name: n for n in first.nodes}
+    after = {n.name: n for n in joined.nodes}
+    assert all(after[name] == node for name, node in before.items())  # same keys and ports
+    assert after["js"].validator
+    assert [w for w in joined.warnings if "qbft_proposeValidatorVote" in w] == [
+        f"js is not a validator of this chain yet: more than half of its validators vote it in "
+        f'with qbft_proposeValidatorVote("{after["js"].address}", true)'
+    ]
+    config = tomllib.loads((joined.out / "js" / "config.toml").read_text())
+    assert sorted(config["bootnodes"]) == sorted(n.enode for n in first.nodes)
+    with pytest.raises(LedgerError, match="not a QBFT genesis"):
+        build_besu_kit(
+            keys, tmp_path / "bad", provinces=["ZJ"], validators=1, accounts=[],
+            chain_id=1, evm="london", existing_genesis="{}",
+        )  # fmt: skip
