@@ -27,7 +27,8 @@ from ledger.codes import (
     province_from_bytes,
     province_to_bytes,
 )
-from ledger.errors import InvalidTime, MerkleError, RegistryRefused
+from ledger.errors import InvalidTime, MerkleError, RegistryRefused, TransactionRejected
+from ledger.evm import EVM_TARGETS
 from ledger.records import (
     Anchor,
     AuthorityProposal,
@@ -83,9 +84,18 @@ class Registry:
     ) -> tuple[Registry, TxResult]:
         """Deploy a new registry whose consortium admin is ``admin`` (default: the deployer)."""
         artifact = load_registry_artifact()
-        address, result = chain.deploy(
-            artifact.abi, artifact.bytecode, deployer, admin or deployer.address
-        )
+        try:
+            address, result = chain.deploy(
+                artifact.abi, artifact.bytecode, deployer, admin or deployer.address
+            )
+        except TransactionRejected as exc:
+            if artifact.evm_version == EVM_TARGETS[0]:
+                raise
+            # The usual cause on a consortium chain: it runs older EVM rules than the build.
+            raise TransactionRejected(
+                f"{exc} (the registry is built for {artifact.evm_version}: a chain on older "
+                f"EVM rules needs ECERT_EVM={EVM_TARGETS[0]}, see ledger/evm.py)"
+            ) from exc
         return cls(chain, address), result
 
     @property

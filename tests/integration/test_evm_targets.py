@@ -18,7 +18,9 @@ from ledger.registry import Registry
 pytestmark = pytest.mark.anvil
 
 
-def test_a_london_chain_refuses_cancun_code_and_runs_the_london_build(tmp_path: Path) -> None:
+def test_a_london_chain_refuses_cancun_code_and_runs_the_london_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     node = AnvilNode(tmp_path / "chain", port=free_port(), hardfork="london", persist=False)
     node.start()
     try:
@@ -35,6 +37,10 @@ def test_a_london_chain_refuses_cancun_code_and_runs_the_london_build(tmp_path: 
         assert code.hex().removeprefix("0x") == london.deployed_bytecode.removeprefix("0x")
         registry = Registry(chain, address)
         assert registry.admin() == admin.address
+        # Deploying the default build there says which EVM rules it needs.
+        monkeypatch.setenv("ECERT_EVM", "cancun")
+        with pytest.raises(TransactionRejected, match=r"built for cancun.*ECERT_EVM=london"):
+            Registry.deploy(chain, admin)
     finally:
         node.stop()
 
