@@ -6,7 +6,12 @@ with QBFT (README, "Running the consortium on Besu QBFT").
 
 Writes ``genesis.json``, ``permissions_config.toml``, ``nodes.json`` (public) and a folder per
 node (``config.toml``, its private ``key``: hand that folder to the province that runs the
-node, and to no one else). Exit 0 written, 2 usage error or nothing written."""
+node, and to no one else). Exit 0 written, 2 usage error or nothing written.
+
+    ecert network check-code [--evm london] [--rpc URL]
+
+Checks the deployed registry is the committed build byte for byte (exit 0 yes, 1 no, 2 could
+not check)."""
 
 from __future__ import annotations
 
@@ -16,11 +21,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.site_opts import console, err
+from cli.site_opts import RpcOpt, console, err, network_registry, open_network
 from cli.workspace import home
 from issuer.besu_home import kit_inputs
 from issuer.besu_kit import build_besu_kit
 from issuer.qbft import QbftTiming
+from ledger.artifact import load_registry_artifact
 from ledger.errors import LedgerError
 from ledger.evm import evm_target
 from ledger.keys import KeyStore, password_from_env
@@ -112,4 +118,30 @@ def besu_config(
     console.print(
         "Send each node's folder to the province that runs it (it holds the node's private "
         "key); start it there with: besu --config-file=config.toml"
+    )
+
+
+def check_code(
+    evm: Annotated[
+        str | None, typer.Option("--evm", help="The build to expect (default: $ECERT_EVM).")
+    ] = None,
+    rpc: RpcOpt = None,
+) -> None:
+    """Check that the registry the home's network.json names runs the committed build, byte for
+    byte (public: no key password). Exit 0 it does, 1 it does not, 2 could not check."""
+    network = open_network()
+    try:
+        target = evm_target(evm)
+        artifact = load_registry_artifact(target)
+        registry = network_registry(network, rpc)
+        same = registry.runs_build(target)
+    except LedgerError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    if not same:
+        console.print(f"[red]the code at {registry.address} is not the {target} build[/]")
+        raise typer.Exit(1)
+    console.print(
+        f"registry {registry.address} runs the {target} build (solc {artifact.compiler_version}, "
+        f"source sha256 {artifact.source_sha256[:16]}…)"
     )

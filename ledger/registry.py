@@ -17,7 +17,7 @@ from web3.contract import Contract
 from web3.types import BlockIdentifier
 
 from ledger.artifact import load_registry_artifact
-from ledger.chain import Chain
+from ledger.chain import Chain, translate_errors
 from ledger.codes import (
     RevocationReason,
     cert_type_from_bytes,
@@ -97,6 +97,17 @@ class Registry:
                 f"EVM rules needs ECERT_EVM={EVM_TARGETS[0]}, see ledger/evm.py)"
             ) from exc
         return cls(chain, address), result
+
+    def code(self) -> bytes:
+        """The runtime code at the registry's address (empty if nothing is deployed there)."""
+        with translate_errors("registry code"):
+            return bytes(self.chain.w3.eth.get_code(self.address))
+
+    def runs_build(self, evm: str | None = None) -> bool:
+        """Whether the code at the address is, byte for byte, the committed build for ``evm``
+        (default: the chosen target): what each province checks after a deployment."""
+        built = load_registry_artifact(evm).deployed_bytecode.removeprefix("0x")
+        return self.code() == bytes.fromhex(built)
 
     @property
     def _fn(self) -> Any:

@@ -11,7 +11,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from cli.main import app
 from issuer.besu_home import kit_inputs
 from issuer.besu_kit import build_besu_kit
 from issuer.site import ProvinceConfig, authority_key, bootstrap_network
@@ -91,7 +93,17 @@ def test_the_registry_is_deployed_by_the_allowlisted_accounts(
             ["consortium-admin", "province-zj", "province-gd", "bundle-zj", "bundle-gd"]
             + [f"besu-node-{n.name}" for n in kit.nodes]
         )
-        code = chain.w3.eth.get_code(registry.address).hex().removeprefix("0x")
+        code = registry.code().hex()
         assert code == load_registry_artifact("london").deployed_bytecode.removeprefix("0x")
+        assert registry.runs_build("london")
+        assert not registry.runs_build("cancun")
+        env = {"ECERT_HOME": str(home)}
+        checked = CliRunner().invoke(app, ["network", "check-code"], env=env)
+        assert checked.exit_code == 0, checked.output
+        assert "runs the london build" in checked.output
+        other = CliRunner().invoke(app, ["network", "check-code", "--evm", "cancun"], env=env)
+        assert other.exit_code == 1, other.output
     finally:
         node.stop()
+    down = CliRunner().invoke(app, ["network", "check-code"], env=env)
+    assert down.exit_code == 2, down.output
