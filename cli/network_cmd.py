@@ -5,6 +5,8 @@
     ecert network recognise GD ZJ BUSINESS_LICENCE          GD accepts ZJ's business licences
     ecert network recognise GD ZJ BUSINESS_LICENCE --withdraw
     ecert network matrix [--type T]                         who recognises whom, as a table
+    ecert network besu-config --validators 4 --out DIR      a Besu QBFT kit (cli/besu_cmd.py)
+    ecert network check-code [--evm london]                 the registry is the committed build
 
 Every change is a registry transaction signed by the key that may make it, and an event every
 verifier sees on its next sync. Exit 0 done, 1 refused by the registry, 2 usage or node down.
@@ -22,6 +24,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from cli.besu_cmd import besu_config, check_code
 from cli.site_opts import RpcOpt, console, err, open_network, open_site, synced_index
 from cli.workspace import DEFAULT_CHAIN_PORT, home, local_verifier_url
 from issuer.site import ProvinceConfig, authority_key, bootstrap_network, publish_bundle_key
@@ -32,6 +35,8 @@ from ledger.keys import password_from_env
 from verifier.config import VerifierConfig
 
 app = typer.Typer(help="Consortium operations: provinces and recognition agreements.")
+app.command("besu-config")(besu_config)
+app.command("check-code")(check_code)
 
 
 def _exit_for(exc: LedgerError) -> typer.Exit:

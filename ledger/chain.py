@@ -156,7 +156,11 @@ class Chain:
     # ------------------------------------------------------------------ writes
 
     def fund(self, address: str, wei: int, *, funder: LocalAccount | None = None) -> None:
-        """Give ``address`` a balance: from ``funder`` if given, else from the dev node."""
+        """Give ``address`` a balance: ``wei`` sent from ``funder`` if given; else, from the dev
+        node, enough that it holds at least ``wei``. A node that cannot mint (a consortium's
+        Besu) is not asked when the account holds enough already (its genesis ``alloc``) or
+        when gas costs nothing there (``eth_gasPrice`` 0: Besu with a zero base fee and
+        ``min-gas-price=0``)."""
         with translate_errors("fund"):
             if funder is not None:
                 self._send({"to": address, "value": wei}, funder)
@@ -168,9 +172,11 @@ class Chain:
                 self.w3.eth.wait_for_transaction_receipt(tx_hash)
             else:
                 balance = self.w3.eth.get_balance(Web3.to_checksum_address(address))
+                if balance >= wei or self.w3.eth.gas_price == 0:
+                    return
                 response = self.w3.provider.make_request(
                     "anvil_setBalance",  # type: ignore[arg-type]
-                    [address, hex(balance + wei)],
+                    [address, hex(wei)],
                 )
                 if "error" in response:
                     raise TransactionRejected(f"node cannot fund accounts: {response['error']}")

@@ -6,6 +6,7 @@ One root, so callers can catch everything the ledger raises::
      ├── InvalidIdentifier      a province code, issuer id or type code that cannot be encoded
      ├── InvalidTime            a time without a time zone, or outside what the registry stores
      ├── MerkleError            an empty batch, an index out of range, a malformed hash
+     ├── RlpError               bytes that are not one canonical RLP item
      ├── ArtifactError          the compiled contract is missing or out of date
      ├── KeystoreError          a key file that cannot be read or decrypted
      ├── NodeUnavailable        the chain node could not be reached or did not answer
@@ -29,6 +30,7 @@ __all__ = [
     "MerkleError",
     "NodeUnavailable",
     "RegistryRefused",
+    "RlpError",
     "TransactionRejected",
 ]
 
@@ -47,6 +49,10 @@ class InvalidTime(LedgerError, ValueError):
 
 class MerkleError(LedgerError, ValueError):
     """A Merkle tree or proof cannot be built or read."""
+
+
+class RlpError(LedgerError, ValueError):
+    """Bytes that do not decode as exactly one canonical RLP item, or a value RLP cannot hold."""
 
 
 class ArtifactError(LedgerError):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ledger.errors import LedgerError, NodeUnavailable
+from ledger.evm import evm_target
 
 __all__ = ["DEFAULT_CHAIN_ID", "AnvilNode", "NodeInfo", "find_anvil", "free_port", "rpc_ready"]
 
@@ -90,6 +91,7 @@ class AnvilNode:
         chain_id: int = DEFAULT_CHAIN_ID,
         block_time: float | None = None,
         persist: bool = True,
+        hardfork: str | None = None,
     ) -> None:
         self.state_dir = state_dir
         self.port = port
@@ -97,6 +99,9 @@ class AnvilNode:
         self.block_time = block_time
         self.persist = persist
         """``False``: a throwaway chain (benchmarks) that writes no state to disk."""
+        self.hardfork = evm_target(hardfork)
+        """The EVM rules the node runs: the chosen target (``ledger.evm.evm_target``) unless
+        given, so the local chain runs the rules the registry was compiled for."""
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -125,7 +130,7 @@ class AnvilNode:
             "--chain-id",
             str(self.chain_id),
             "--hardfork",
-            "cancun",
+            self.hardfork,
         ]
         if self.persist:
             # Dump state every second so even a kill -9 loses at most a second of blocks.

@@ -17,7 +17,7 @@ from web3.contract import Contract
 from web3.types import BlockIdentifier
 
 from ledger.artifact import load_registry_artifact
-from ledger.chain import Chain
+from ledger.chain import Chain, translate_errors
 from ledger.codes import (
     RevocationReason,
     cert_type_from_bytes,
@@ -27,7 +27,8 @@ from ledger.codes import (
     province_from_bytes,
     province_to_bytes,
 )
-from ledger.errors import InvalidTime, MerkleError, RegistryRefused
+from ledger.errors import InvalidTime, MerkleError, RegistryRefused, TransactionRejected
+from ledger.evm import EVM_TARGETS
 from ledger.records import (
     Anchor,
     AuthorityProposal,
@@ -83,10 +84,30 @@ class Registry:
     ) -> tuple[Registry, TxResult]:
         """Deploy a new registry whose consortium admin is ``admin`` (default: the deployer)."""
         artifact = load_registry_artifact()
-        address, result = chain.deploy(
-            artifact.abi, artifact.bytecode, deployer, admin or deployer.address
-        )
+        try:
+            address, result = chain.deploy(
+                artifact.abi, artifact.bytecode, deployer, admin or deployer.address
+            )
+        except TransactionRejected as exc:
+            if artifact.evm_version == EVM_TARGETS[0]:
+                raise
+            # The usual cause on a consortium chain: it runs older EVM rules than the build.
+            raise TransactionRejected(
+                f"{exc} (the registry is built for {artifact.evm_version}: a chain on older "
+                f"EVM rules needs ECERT_EVM={EVM_TARGETS[0]}, see ledger/evm.py)"
+            ) from exc
         return cls(chain, address), result
+
+    def code(self) -> bytes:
+        """The runtime code at the registry's address (empty if nothing is deployed there)."""
+        with translate_errors("registry code"):
+            return bytes(self.chain.w3.eth.get_code(self.address))
+
+    def runs_build(self, evm: str | None = None) -> bool:
+        """Whether the code at the address is, byte for byte, the committed build for ``evm``
+        (default: the chosen target): what each province checks after a deployment."""
+        built = load_registry_artifact(evm).deployed_bytecode.removeprefix("0x")
+        return self.code() == bytes.fromhex(built)
 
     @property
     def _fn(self) -> Any:

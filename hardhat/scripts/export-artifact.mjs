@@ -1,6 +1,8 @@
-// Writes the ABI and bytecode the Python side uses (ledger/abi/CertificateRegistry.json) from
-// Hardhat's build output. With --check it writes nothing and exits 1 if the committed file is
-// out of date with the sources, so the test command catches a contract edited without a rebuild.
+// Writes the ABI and bytecode the Python side uses from Hardhat's build output for the EVM
+// target ECERT_EVM names (hardhat.config.ts): ledger/abi/CertificateRegistry.json for the
+// default (cancun), ledger/abi/CertificateRegistry.<evm>.json for another. With --check it
+// writes nothing and exits 1 if that file is out of date with the sources, so the test command
+// catches a contract edited without a rebuild.
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -10,14 +12,18 @@ const here = dirname(fileURLToPath(import.meta.url));
 const hardhatDir = join(here, "..");
 const repo = join(hardhatDir, "..");
 const name = "CertificateRegistry";
+const DEFAULT_EVM = "cancun";
+const evm = process.env.ECERT_EVM || DEFAULT_EVM;
+const suffix = evm === DEFAULT_EVM ? "" : `-${evm}`;
+const artifacts = join(hardhatDir, `artifacts${suffix}`);
 const source = join(repo, "contracts", `${name}.sol`);
-const built = join(hardhatDir, "artifacts", "contracts", `${name}.sol`, `${name}.json`);
-const target = join(repo, "ledger", "abi", `${name}.json`);
+const built = join(artifacts, "contracts", `${name}.sol`, `${name}.json`);
+const target = join(repo, "ledger", "abi", evm === DEFAULT_EVM ? `${name}.json` : `${name}.${evm}.json`);
 
 const artifact = JSON.parse(readFileSync(built, "utf8"));
 const buildInfoId = artifact.buildInfoId;
 const buildInfo = JSON.parse(
-  readFileSync(join(hardhatDir, "artifacts", "build-info", `${buildInfoId}.json`), "utf8"),
+  readFileSync(join(artifacts, "build-info", `${buildInfoId}.json`), "utf8"),
 );
 const exported = {
   contractName: artifact.contractName,
@@ -34,6 +40,10 @@ const exported = {
   bytecode: artifact.bytecode,
   deployedBytecode: artifact.deployedBytecode,
 };
+if (exported.compiler.settings.evmVersion !== evm) {
+  console.error(`${built} was compiled for ${exported.compiler.settings.evmVersion}, not ${evm}`);
+  process.exit(1);
+}
 const text = JSON.stringify(exported, null, 2) + "\n";
 
 if (process.argv.includes("--check")) {
@@ -45,12 +55,13 @@ if (process.argv.includes("--check")) {
   }
   if (committed !== text) {
     console.error(
-      `${target} is out of date with contracts/: run 'make build' and commit the result.`,
+      `${target} is out of date with contracts/: run 'make build EVM=${evm}' and commit the result.`,
     );
     process.exit(1);
   }
-  console.log(`${name} artifact up to date (source sha256 ${exported.sourceSha256.slice(0, 16)}…)`);
+  console.log(`${name} ${evm} artifact up to date (source sha256 ${exported.sourceSha256.slice(0, 16)}…)`);
 } else {
   writeFileSync(target, text);
-  console.log(`wrote ${target}`);
+  const size = (exported.deployedBytecode.length - 2) / 2;
+  console.log(`wrote ${target} (${evm}: deployed bytecode ${size} bytes)`);
 }

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ledger.evm import evm_target
 from ledger.node import AnvilNode, free_port
 
 pytestmark = pytest.mark.anvil
@@ -24,6 +25,7 @@ def test_network_init_admit_recognise_matrix(tmp_path: Path) -> None:
         "ECERT_HOME": str(tmp_path / "site"),
         "ECERT_KEY_PASSWORD": "network cli password",
         "COLUMNS": "120",
+        "ECERT_EVM": evm_target(),  # the rules the node runs: init deploys the build for them
     }
 
     def ecert(*args: str) -> subprocess.CompletedProcess[str]:
