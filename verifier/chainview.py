@@ -213,6 +213,8 @@ class ChainView:
             self._last_attempt = time.monotonic()
             at = datetime.now(UTC)
             try:
+                # Of several nodes, read from the first that is not far behind the others.
+                self.registry.chain.prefer_fresh(self.max_lag_blocks)
                 self.index.sync(self.registry)
                 disagreement = (
                     cross_check(
