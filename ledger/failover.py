@@ -16,6 +16,7 @@ otherwise answer from the past). It is only used with two nodes or more.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -47,13 +48,14 @@ _DOWN = (
 
 def rpc_urls(value: RpcUrls) -> tuple[str, ...]:
     """The node URLs in ``value``, in order, without blanks or repeats: ``"a"``, ``"a,b"``,
-    ``["a", "b"]`` and ``["a,b"]`` all work (a URL with a literal comma is written ``%2C``)."""
+    ``"a b"``, ``["a", "b"]`` and ``["a,b"]`` all work (commas and white space separate; a URL
+    with a literal comma is written ``%2C``)."""
     parts = [value] if isinstance(value, str) else list(value)
     urls: list[str] = []
     for part in parts:
         if not isinstance(part, str):
             raise LedgerError(f"an RPC URL must be a string, not {type(part).__name__}")
-        for url in (u.strip() for u in part.split(",")):
+        for url in re.split(r"[,\s]+", part):
             if url and url not in urls:
                 urls.append(url)
     if not urls:

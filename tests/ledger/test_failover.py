@@ -27,6 +27,7 @@ def test_the_url_forms_all_name_the_same_nodes() -> None:
     assert rpc_urls(" http://a , http://b,") == ("http://a", "http://b")
     assert rpc_urls(["http://a", "http://b,http://c"]) == ("http://a", "http://b", "http://c")
     assert rpc_urls(["http://a", "http://a"]) == ("http://a",)
+    assert rpc_urls("http://a http://b") == ("http://a", "http://b")  # click's env splitting
     for empty in ("", " , ", []):
         with pytest.raises(LedgerError):
             rpc_urls(empty)
