@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from cli.main import app
 from issuer.pipeline import Pipeline, Submission
 from issuer.samples import department_id, sample_record
 from issuer.site import DepartmentConfig, ProvinceConfig, Site, bootstrap_network
@@ -120,6 +122,18 @@ def test_own_node_dies_mid_issuance_and_anchoring_and_verifying_go_on(tmp_path: 
         assert verifier.verify_pdf(pdf).verdict is Verdict.VALID
         assert verifier.chain.refresh(force=True)  # synced again, through the other node
         assert verifier.verify_pdf(pdf).verdict is Verdict.VALID
+
+        # The command line takes the list too: --rpc repeated, with commas, ECERT_RPC_URL.
+        env = {"ECERT_HOME": str(home)}
+        for args, extra, code in (
+            (["--rpc", own.url], {}, 2),  # the override is used: the dead node alone
+            (["--rpc", own.url, "--rpc", other.url], {}, 0),
+            (["--rpc", f"{own.url},{other.url}"], {}, 0),
+            ([], {"ECERT_RPC_URL": own.url}, 2),
+            ([], {"ECERT_RPC_URL": f"{own.url} {other.url}"}, 0),
+        ):
+            done = CliRunner().invoke(app, ["network", "matrix", *args], env={**env, **extra})
+            assert done.exit_code == code, (args, extra, done.output)
 
         other.stop()  # every node down: could not check, once the data is too old
         assert not verifier.chain.refresh(force=True)
