@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -120,6 +121,28 @@ def test_own_node_dies_mid_issuance_and_anchoring_and_verifying_go_on(tmp_path: 
         )
         pdf = pipeline.pdf(ISSUER, numbers[-1])
         assert verifier.verify_pdf(pdf).verdict is Verdict.VALID
+
+        # A node that answers but is far behind (a fresh one, syncing from genesis: head 0) is
+        # not read from, though listed first: it would not know the anchor.
+        behind = AnvilNode(tmp_path / "behind", port=free_port(), persist=False)
+        behind.start()
+        try:
+            lagging = build_verifier(
+                replace(settings, rpc_url=[behind.rpc_url, other.url], index_dir=str(tmp_path)),
+                home / "verifier.json",
+                region="ZJ",
+            )
+            assert lagging.verify_pdf(pdf).verdict is Verdict.VALID
+            # Alone, it is not read from either: could not check, never "not anchored".
+            lone = build_verifier(
+                replace(settings, rpc_url=behind.rpc_url, index_dir=str(tmp_path / "lone")),
+                home / "verifier.json",
+                region="ZJ",
+            )
+            assert "before the registry's deployment" in (lone.chain.health.last_error or "")
+            assert lone.verify_pdf(pdf).verdict is Verdict.INDETERMINATE
+        finally:
+            behind.stop()
         assert verifier.chain.refresh(force=True)  # synced again, through the other node
         assert verifier.verify_pdf(pdf).verdict is Verdict.VALID
 
