@@ -9,8 +9,9 @@ When every node is down, the last node's own failure is raised (or its malformed
 so a single URL behaves exactly as a plain ``HTTPProvider`` did.
 
 ``prefer_fresh`` asks every node for its head: a node further behind the best head seen than
-``max_lag`` blocks is skipped until the next choice (a restarted node still syncing would
-otherwise answer from the past). It is only used with two nodes or more.
+``max_lag`` blocks is skipped until the next choice, for ``retry_after`` seconds at most (a
+restarted node still syncing would otherwise answer from the past). It is only used with two
+nodes or more.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ class EndpointState:
     down: bool
     """It failed lately and is skipped until its cool-off ends."""
     stale: bool
-    """It answered, but its head was too far behind the best seen at the last choice."""
+    """It answered, but its head was too far behind the best seen at the last choice (skipped
+    until the next choice or its cool-off ends)."""
     head: int | None
     """Its block number at the last choice (``None``: not asked or did not answer)."""
     last_error: str | None
@@ -109,7 +111,7 @@ class FailoverProvider(JSONBaseProvider):
         self._active = 0
         self._down_until = [0.0] * len(self.urls)
         self._failures = [0] * len(self.urls)
-        self._stale = [False] * len(self.urls)
+        self._stale_until = [0.0] * len(self.urls)
         self._heads: list[int | None] = [None] * len(self.urls)
         self._errors: list[str | None] = [None] * len(self.urls)
         self._best_head = -1
@@ -127,7 +129,7 @@ class FailoverProvider(JSONBaseProvider):
         province's own node is asked first again once its cool-off ends."""
         now = time.monotonic()
         with self._lock:
-            usable = [i for i in range(len(self.urls)) if not self._stale[i]]
+            usable = [i for i in range(len(self.urls)) if self._stale_until[i] <= now]
             return [i for i in usable if self._down_until[i] <= now] + [
                 i for i in usable if self._down_until[i] > now
             ]
@@ -216,11 +218,13 @@ class FailoverProvider(JSONBaseProvider):
             except _DOWN as exc:
                 self._failed(index, type(exc).__name__)
         with self._lock:
+            now = time.monotonic()
             self._best_head = max([self._best_head, *heads.values()])
             fresh = [i for i, head in heads.items() if head >= self._best_head - max_lag]
             for index in range(len(self.urls)):
                 self._heads[index] = heads.get(index)
-                self._stale[index] = index in heads and index not in fresh
+                stale = index in heads and index not in fresh
+                self._stale_until[index] = now + self.retry_after if stale else 0.0
             best = self._best_head
         if fresh:
             self._answered(min(fresh))
@@ -237,7 +241,7 @@ class FailoverProvider(JSONBaseProvider):
                     url=url,
                     active=i == self._active,
                     down=self._down_until[i] > now,
-                    stale=self._stale[i],
+                    stale=self._stale_until[i] > now,
                     head=self._heads[i],
                     last_error=self._errors[i],
                 )
