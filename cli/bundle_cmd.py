@@ -44,6 +44,7 @@ from ledger.bundle import (
 )
 from ledger.chain import Chain
 from ledger.errors import LedgerError, NodeUnavailable
+from ledger.failover import RpcUrls
 from ledger.index import RegistryIndex
 from ledger.registry import Registry
 from verifier.bundles import check_bundle
@@ -174,7 +175,7 @@ def delta(
     console.print(f"{_describe(made, len(result.encode()))}: {out}", soft_wrap=True)
 
 
-def _checker(config: Path | None, rpc: str | None) -> tuple[RegistryIndex, Fraction]:
+def _checker(config: Path | None, rpc: RpcUrls | None) -> tuple[RegistryIndex, Fraction]:
     """The verifier's registry index (synced if the node answers) and bundle quorum."""
     path = config or home() / "verifier.json"
     try:
@@ -194,7 +195,10 @@ def _refused(exc: BundleRejected) -> typer.Exit:
 
 
 def _checked(
-    signed: SignedBundle, base: SignedBundle | None, config: Path | None, rpc: str | None = None
+    signed: SignedBundle,
+    base: SignedBundle | None,
+    config: Path | None,
+    rpc: RpcUrls | None = None,
 ) -> TrustBundle:
     """Check ``signed`` as a verifier would (a delta against ``base``, which must verify too,
     then applied to it); the full bundle of the state it gives."""

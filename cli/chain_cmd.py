@@ -17,6 +17,7 @@ from rich.console import Console
 from cli.workspace import DEFAULT_CHAIN_PORT, chain_dir, home, local_port, shown
 from issuer.site import NetworkConfig
 from ledger.errors import LedgerError
+from ledger.failover import rpc_urls
 from ledger.node import DEFAULT_CHAIN_ID, AnvilNode
 from verifier.config import VerifierConfig
 
@@ -47,13 +48,25 @@ def _verifier() -> VerifierConfig | None:
         return None
 
 
+def _port(configured: str | list[str]) -> int | None:
+    """The loopback port of the (first) node a configuration names."""
+    try:
+        return local_port(rpc_urls(configured)[0])
+    except LedgerError:
+        return None
+
+
+def _single_local(configured: str | list[str]) -> int | None:
+    return _port(configured) if isinstance(configured, str) and "," not in configured else None
+
+
 def _configured() -> tuple[int | None, int]:
     """The loopback port and chain id the home's configuration names (port ``None``: none)."""
     network = _network()
     if network is not None:
-        return local_port(network.deployment.rpc_url), network.deployment.chain_id
+        return _port(network.deployment.rpc_url), network.deployment.chain_id
     settings = _verifier()
-    return (local_port(settings.rpc_url) if settings else None), DEFAULT_CHAIN_ID
+    return (_port(settings.rpc_url) if settings else None), DEFAULT_CHAIN_ID
 
 
 def _node(port: int | None) -> AnvilNode:
@@ -62,17 +75,18 @@ def _node(port: int | None) -> AnvilNode:
 
 
 def _follow(port: int) -> list[Path]:
-    """Rewrite the home's configurations that name another loopback port to name ``port``;
-    returns the files rewritten."""
+    """Rewrite the home's configurations that name one node, on another loopback port, to name
+    ``port`` (a list of nodes is someone's deliberate set-up: left alone); returns the files
+    rewritten."""
     url = f"http://127.0.0.1:{port}"
     rewritten = []
     network = _network()
-    if network is not None and local_port(network.deployment.rpc_url) not in (None, port):
+    if network is not None and _single_local(network.deployment.rpc_url) not in (None, port):
         deployment = replace(network.deployment, rpc_url=url)
         replace(network, deployment=deployment).save(home() / "network.json")
         rewritten.append(home() / "network.json")
     settings = _verifier()
-    if settings is not None and local_port(settings.rpc_url) not in (None, port):
+    if settings is not None and _single_local(settings.rpc_url) not in (None, port):
         replace(settings, rpc_url=url).save(home() / "verifier.json")
         rewritten.append(home() / "verifier.json")
     return rewritten

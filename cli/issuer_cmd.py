@@ -35,6 +35,7 @@ from issuer.tokens import create_token, list_tokens, revoke_token
 from issuer.tsa import create_tsa_app
 from ledger.codes import RevocationReason
 from ledger.errors import LedgerError, NodeUnavailable
+from ledger.failover import RpcUrls
 from ledger.keys import password_from_env
 from ledger.logs import configure_service
 
@@ -69,7 +70,7 @@ def _pipeline(
     workers: int = 1,
     tsa_url: str | None = None,
     formats: tuple[Format, ...] | None = None,
-    rpc: str | None = None,
+    rpc: RpcUrls | None = None,
 ) -> Pipeline:
     site = open_site(rpc)
     try:

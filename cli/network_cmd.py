@@ -78,14 +78,15 @@ def init(
         provinces.append(ProvinceConfig(code, name, base))
     if urls:
         raise _exit_for(LedgerError(f"--verifier-url for no --province: {', '.join(urls)}"))
-    rpc = rpc or f"http://127.0.0.1:{DEFAULT_CHAIN_PORT}"
+    nodes = rpc or [f"http://127.0.0.1:{DEFAULT_CHAIN_PORT}"]
     try:
-        config = bootstrap_network(home(), password_from_env(), Chain.connect(rpc), provinces, [])
+        chain = Chain.connect(nodes)
+        config = bootstrap_network(home(), password_from_env(), chain, provinces, [])
     except LedgerError as exc:
         raise _exit_for(exc) from exc
     console.print(
         f"consortium of {', '.join(p.code for p in provinces)}: registry "
-        f"{config.deployment.registry_address} on {rpc}"
+        f"{config.deployment.registry_address} on {chain.description}"
     )
     for p in provinces:
         console.print(f"  {p.code} {p.name}: QR codes open {p.verifier_base}/v/…")

@@ -2,8 +2,9 @@
 environment) and its store (``$ECERT_ISSUER_DB``, default a SQLite file in the home).
 
 The node a command talks to is ``--rpc``, else ``$ECERT_RPC_URL``, else the one the home's
-``network.json`` names; an override is used for that command only, never saved. Public reads
-(``open_network``) need no key password."""
+``network.json`` names; an override is used for that command only, never saved. Each may name
+several nodes of the chain, tried in order (``--rpc A --rpc B``, ``--rpc A,B``,
+``ECERT_RPC_URL="A,B"``). Public reads (``open_network``) need no key password."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from issuer.site import NetworkConfig, Site
 from issuer.store import open_store
 from ledger.chain import Chain
 from ledger.errors import LedgerError
+from ledger.failover import RpcUrls
 from ledger.index import RegistryIndex
 from ledger.keys import password_from_env
 from ledger.registry import Registry
@@ -27,17 +29,19 @@ console = Console()
 err = Console(stderr=True)
 
 RpcOpt = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--rpc",
         envvar=RPC_ENV,
         show_envvar=True,
-        help="The chain node (default: the one the home's configuration names).",
+        help="The chain node (default: the one the home's configuration names); several nodes "
+        "of the chain, tried in order when one is down: repeat --rpc or separate with commas, "
+        "the province's own nodes first.",
     ),
 ]
 
 
-def open_site(rpc: str | None = None) -> Site:
+def open_site(rpc: RpcUrls | None = None) -> Site:
     try:
         return Site(home(), password_from_env(), rpc_url=rpc)
     except LedgerError as exc:
@@ -54,7 +58,7 @@ def open_network() -> NetworkConfig:
         raise typer.Exit(2) from exc
 
 
-def network_registry(network: NetworkConfig, rpc: str | None = None) -> Registry:
+def network_registry(network: NetworkConfig, rpc: RpcUrls | None = None) -> Registry:
     """The network's registry contract, read through ``rpc`` or the deployment's node."""
     deployment = network.deployment
     return Registry(Chain.connect(rpc or deployment.rpc_url), deployment.registry_address)
@@ -69,7 +73,7 @@ def open_sessions() -> sessionmaker[Session]:
 
 
 def synced_index(
-    network: NetworkConfig, name: str, rpc: str | None = None
+    network: NetworkConfig, name: str, rpc: RpcUrls | None = None
 ) -> tuple[RegistryIndex, Registry]:
     """The network's registry index ``$ECERT_HOME/<name>.sqlite``, synced from the node now
     (raises ``LedgerError``/``NodeUnavailable`` if the node cannot be read)."""

@@ -17,6 +17,7 @@ from cli.serving import ConnectionLimits, serve, serve_workers
 from cli.site_opts import RpcOpt
 from cli.workspace import RPC_ENV, home, local_port
 from ledger.errors import LedgerError
+from ledger.failover import RpcUrls, rpc_urls
 from ledger.logs import configure_service
 from verifier.config import VerifierConfig, build_verifier
 from verifier.engine import Verifier
@@ -50,16 +51,16 @@ def _config_path(config: Path | None) -> Path:
     return path.resolve()
 
 
-def _settings(path: Path, rpc: str | None) -> VerifierConfig:
+def _settings(path: Path, rpc: RpcUrls | None) -> VerifierConfig:
     try:
         settings = VerifierConfig.load(path)
     except LedgerError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
-    return replace(settings, rpc_url=rpc) if rpc else settings
+    return replace(settings, rpc_url=list(rpc_urls(rpc))) if rpc else settings
 
 
-def _open(config: Path | None, region: str | None, rpc: str | None = None) -> Verifier:
+def _open(config: Path | None, region: str | None, rpc: RpcUrls | None = None) -> Verifier:
     path = _config_path(config)
     try:
         return build_verifier(_settings(path, rpc), path, region=region)
@@ -225,7 +226,7 @@ def serve_verifier(
     os.environ[REGION_ENV] = region
     limits_to_environment(requests)
     if rpc:
-        os.environ[RPC_ENV] = rpc  # each worker reads its configuration again
+        os.environ[RPC_ENV] = ",".join(rpc_urls(rpc))  # each worker reads its configuration again
     status = serve_workers(
         "verifier.service:app_from_environment",
         host="127.0.0.1",

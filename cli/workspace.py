@@ -23,7 +23,8 @@ __all__ = [
 DEFAULT_CHAIN_PORT = 8545
 FIRST_VERIFIER_PORT = 8801
 RPC_ENV = "ECERT_RPC_URL"
-"""The chain node to use instead of the one the home's configuration names (``--rpc`` wins)."""
+"""The chain node to use instead of the one the home's configuration names (``--rpc`` wins);
+several separated by commas (or spaces), tried in order."""
 
 
 def home() -> Path:

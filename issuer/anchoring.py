@@ -4,7 +4,9 @@ Before sending, the chain is asked whether the root is already there (a crash af
 and the contract refuses a root twice, so no batch is anchored twice. What goes wrong is sorted
 by whether waiting can fix it:
 
-- the node cannot be reached, or refuses the transaction before running it (``NodeUnavailable``,
+- with several nodes (the province's own first), one that is down or far behind is skipped
+  (``ledger.failover``), and a transaction is only ever re-sent as the same signed bytes;
+- no node can be reached, or it refuses the transaction before running it (``NodeUnavailable``,
   ``TransactionRejected``): the batch waits and is retried with exponential backoff, and issuing
   goes on meanwhile (离线模式);
 - the registry refuses (``RegistryRefused``: issuer suspended, type no longer allowed, account
@@ -75,6 +77,13 @@ class Anchorer:
                 .order_by(Batch.id)
             ).all()
         anchored = certificates = waiting = failed = 0
+        if due:
+            try:  # of several nodes, send through the first that is not far behind the others
+                self.registry.chain.prefer_fresh()
+            except NodeUnavailable as exc:
+                for batch in due:
+                    self._defer(batch.id, exc)
+                return AnchorCounts(0, 0, len(due), 0)
         for position, batch in enumerate(due):
             try:
                 certificates += self._anchor_one(batch)

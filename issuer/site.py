@@ -23,6 +23,7 @@ from ledger.chain import Chain
 from ledger.codes import RevocationReason
 from ledger.deployment import Deployment
 from ledger.errors import KeystoreError, LedgerError, TransactionRejected
+from ledger.failover import RpcUrls
 from ledger.keys import DEFAULT_SCRYPT_N, KeyStore
 from ledger.registry import Registry
 
@@ -150,11 +151,11 @@ class Site:
         password: str,
         *,
         scrypt_n: int = DEFAULT_SCRYPT_N,
-        rpc_url: str | None = None,
+        rpc_url: RpcUrls | None = None,
     ) -> None:
         self.home = home
         self.rpc_url = rpc_url
-        """The node to use instead of the deployment's (``--rpc``); never saved."""
+        """The node (or nodes) to use instead of the deployment's (``--rpc``); never saved."""
         self.network = NetworkConfig.load(home / "network.json")
         self.keys = KeyStore(home / "keys", password, scrypt_n=scrypt_n)
         self.pki = PkiStore(home, password)
@@ -164,7 +165,7 @@ class Site:
     def __repr__(self) -> str:
         return f"Site({str(self.home)!r})"
 
-    def registry(self, rpc_url: str | None = None) -> Registry:
+    def registry(self, rpc_url: RpcUrls | None = None) -> Registry:
         deployment = self.network.deployment
         url = rpc_url or self.rpc_url or deployment.rpc_url
         return Registry(Chain.connect(url), deployment.registry_address)
@@ -331,6 +332,15 @@ def make_sm2_seals(
     return sm2
 
 
+def _saved_urls(chain: Chain) -> str | list[str]:
+    """How ``network.json`` names the chain's nodes: one as a string (as it always did), more
+    as a list."""
+    urls = chain.rpc_urls
+    if not urls:
+        return chain.description
+    return urls[0] if len(urls) == 1 else list(urls)
+
+
 def bootstrap_network(
     home: Path,
     password: str,
@@ -388,7 +398,7 @@ def bootstrap_network(
         publish_bundle_key(keys, registry, province.code)
     config = NetworkConfig(
         deployment=Deployment(
-            chain.description,
+            _saved_urls(chain),
             chain.chain_id,
             registry.address,
             deployed.block_number,

@@ -1,15 +1,23 @@
-"""A connection to one chain node, and transactions signed locally by our own accounts.
+"""A connection to a chain through one node or several (failing over between them, see
+``ledger.failover``), and transactions signed locally by our own accounts.
 
 Works the same against anvil or a Hardhat node (local), Besu (production) and web3's in-process
 eth-tester chain (fast unit tests). Every transport failure becomes
 :class:`~ledger.errors.NodeUnavailable`; every revert, on any backend, a decoded
 :class:`~ledger.errors.RegistryRefused`.
+
+A transaction is signed once and only those bytes are ever sent again: through whichever node
+answers when the one it went to fails, and again while waiting for its receipt if another node
+now answers (the first may have died before passing it on). The same signed bytes are mined at
+most once; a nonce is re-read from the node that now answers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,12 +34,14 @@ from web3.exceptions import (
     MismatchedABI,
     ProviderConnectionError,
     TimeExhausted,
+    TransactionNotFound,
     Web3RPCError,
     Web3ValidationError,
 )
-from web3.types import BlockIdentifier, TxParams, Wei
+from web3.types import BlockIdentifier, TxParams, TxReceipt, Wei
 
 from ledger.errors import LedgerError, NodeUnavailable, RegistryRefused, TransactionRejected
+from ledger.failover import EndpointState, FailoverProvider, RpcUrls, rpc_urls
 from ledger.records import TxResult
 from ledger.revert import refusal_from_exception
 
@@ -96,26 +106,46 @@ def translate_errors(what: str) -> Iterator[None]:
 
 
 class Chain:
-    """One node connection plus per-account nonce bookkeeping (thread-safe)."""
+    """A chain connection (one node or several) plus per-account nonce bookkeeping
+    (thread-safe)."""
 
     def __init__(self, w3: Web3, *, description: str) -> None:
         self.w3 = w3
         self.description = description
         self._lock = threading.Lock()
         self._nonces: dict[str, int] = {}
+        self._nonce_switches = 0
         self._cached_chain_id: int | None = None
 
     @classmethod
-    def connect(cls, rpc_url: str, *, timeout: float = 10.0) -> Chain:
-        """Connect to a node by JSON-RPC URL. Nothing is sent until the first call."""
-        provider = Web3.HTTPProvider(
-            rpc_url,
-            request_kwargs={"timeout": timeout},
-            # No silent retries: callers decide (a verifier must say "could not check" quickly;
-            # the issuer pipeline retries with its own backoff).
-            exception_retry_configuration=None,
-        )
-        return cls(Web3(provider), description=rpc_url)
+    def connect(cls, rpc_url: RpcUrls, *, timeout: float = 10.0) -> Chain:
+        """Connect by JSON-RPC URL, or several of one chain (``"a,b"`` or ``["a", "b"]``, the
+        province's own nodes first). Nothing is sent until the first call."""
+        urls = rpc_urls(rpc_url)
+        return cls(Web3(FailoverProvider(urls, timeout=timeout)), description=", ".join(urls))
+
+    @property
+    def rpc_urls(self) -> tuple[str, ...]:
+        """The nodes this connection uses, in order (none for the in-process chain)."""
+        provider = self.w3.provider
+        return provider.urls if isinstance(provider, FailoverProvider) else ()
+
+    def endpoints(self) -> list[EndpointState]:
+        """Each node as last seen."""
+        provider = self.w3.provider
+        return provider.states() if isinstance(provider, FailoverProvider) else []
+
+    def prefer_fresh(self, max_lag_blocks: int = 2) -> None:
+        """With several nodes: ask each for its head and skip those more than
+        ``max_lag_blocks`` behind the best seen (``NodeUnavailable`` if all that answer are)."""
+        provider = self.w3.provider
+        if isinstance(provider, FailoverProvider):
+            with translate_errors("block numbers"):
+                provider.prefer_fresh(max_lag_blocks)
+
+    def _switches(self) -> int:
+        provider = self.w3.provider
+        return provider.switches if isinstance(provider, FailoverProvider) else 0
 
     @classmethod
     def in_process(cls) -> Chain:
@@ -207,17 +237,24 @@ class Chain:
         if "maxFeePerGas" not in tx and "gasPrice" not in tx:
             tx["gasPrice"] = self.w3.eth.gas_price
         with self._lock:
+            if self._switches() != self._nonce_switches:  # another node answers now
+                self._nonces.clear()
             tx["nonce"] = self._next_nonce(sender.address)
+            self._nonce_switches = self._switches()
             signed = sender.sign_transaction(tx)
             try:
-                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+                tx_hash = self._broadcast(signed.raw_transaction, bytes(signed.hash))
             except Exception:
                 self._nonces.pop(sender.address, None)  # re-read from the node next time
                 raise
             self._nonces[sender.address] = tx["nonce"] + 1
-        receipt = self.w3.eth.wait_for_transaction_receipt(
-            tx_hash, timeout=_RECEIPT_TIMEOUT_S, poll_latency=0.02
-        )
+        try:
+            receipt = self._await_receipt(tx_hash, signed.raw_transaction)
+        except Exception:
+            # Mined meanwhile, still pending or dropped: the node's pending count knows which.
+            with self._lock:
+                self._nonces.pop(sender.address, None)
+            raise
         if receipt["status"] != 1:
             raise self._explain_failure(tx, sender, int(receipt["blockNumber"]))
         return TxResult(
@@ -225,6 +262,33 @@ class Chain:
             block_number=int(receipt["blockNumber"]),
             gas_used=int(receipt["gasUsed"]),
         )
+
+    def _broadcast(self, raw: bytes, tx_hash: bytes) -> HexBytes:
+        """Send signed bytes. Refused by a node that already holds them (the node they went to
+        took them, then failed before answering, and this one heard of them): that is sent."""
+        try:
+            return HexBytes(self.w3.eth.send_raw_transaction(raw))
+        except Web3RPCError as refused:
+            try:
+                self.w3.eth.get_transaction(HexBytes(tx_hash))
+            except TransactionNotFound:
+                raise refused from None
+            return HexBytes(tx_hash)
+
+    def _await_receipt(self, tx_hash: HexBytes, raw: bytes) -> TxReceipt:
+        deadline = time.monotonic() + _RECEIPT_TIMEOUT_S
+        switches = self._switches()
+        while True:
+            with contextlib.suppress(TransactionNotFound):
+                return self.w3.eth.get_transaction_receipt(tx_hash)
+            if self._switches() != switches:
+                # Another node answers now; it may never have heard of the transaction.
+                switches = self._switches()
+                with contextlib.suppress(Web3RPCError):  # "already known", "nonce too low"
+                    self.w3.eth.send_raw_transaction(raw)
+            if time.monotonic() > deadline:
+                raise TimeExhausted(f"no receipt for 0x{tx_hash.hex()} in {_RECEIPT_TIMEOUT_S} s")
+            time.sleep(0.02)
 
     def _chain_id(self) -> int:
         if self._cached_chain_id is None:

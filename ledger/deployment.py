@@ -15,7 +15,8 @@ __all__ = ["Deployment"]
 class Deployment:
     """A registry deployment on one chain."""
 
-    rpc_url: str
+    rpc_url: str | list[str]
+    """The chain's node, or its nodes in the order to try them (the province's own first)."""
     chain_id: int
     registry_address: str
     deploy_block: int

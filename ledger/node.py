@@ -92,6 +92,7 @@ class AnvilNode:
         block_time: float | None = None,
         persist: bool = True,
         hardfork: str | None = None,
+        mining: bool = True,
     ) -> None:
         self.state_dir = state_dir
         self.port = port
@@ -102,6 +103,9 @@ class AnvilNode:
         self.hardfork = evm_target(hardfork)
         """The EVM rules the node runs: the chosen target (``ledger.evm.evm_target``) unless
         given, so the local chain runs the rules the registry was compiled for."""
+        self.mining = mining
+        """``False``: transactions wait in the pool, no block is mined (``--no-mining``): a
+        node that takes a transaction and never passes it on (fault tests)."""
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -137,6 +141,8 @@ class AnvilNode:
             command += ["--state", str(self.state_file), "--state-interval", "1"]
         if self.block_time:
             command += ["--block-time", str(self.block_time)]
+        if not self.mining:
+            command.append("--no-mining")
         return command
 
     def start(self, *, detach: bool = False, timeout: float = 15.0) -> NodeInfo:

@@ -213,6 +213,7 @@ class ChainView:
             self._last_attempt = time.monotonic()
             at = datetime.now(UTC)
             try:
+                self._choose_node(self.registry.chain)
                 self.index.sync(self.registry)
                 disagreement = (
                     cross_check(
@@ -243,6 +244,18 @@ class ChainView:
                 self.node_up = True
             self._snapshot = None
             return self.node_up
+
+    def _choose_node(self, chain: Chain) -> None:
+        """Of several nodes, read from the first that is not far behind the others; and never
+        from one whose head is below the registry's deployment (still syncing: it would not know
+        a single anchor, and every certificate would look unanchored)."""
+        chain.prefer_fresh(self.max_lag_blocks)
+        head = chain.block_number()
+        if head < self.index.start_block:
+            raise NodeUnavailable(
+                f"the node is at block {head}, before the registry's deployment "
+                f"(block {self.index.start_block}): still syncing?"
+            )
 
     def _failed(self, at: datetime, exc: Exception) -> None:
         kind = type(exc).__name__

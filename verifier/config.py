@@ -31,7 +31,9 @@ __all__ = ["VerifierConfig", "build_verifier", "load_trust_roots", "open_index"]
 
 @dataclass(frozen=True)
 class VerifierConfig:
-    rpc_url: str
+    rpc_url: str | list[str]
+    """The chain's node, or its nodes in the order to try them (the province's own first): a
+    node that is down, or answers far behind the others (``max_lag_blocks``), is skipped."""
     registry_address: str
     deploy_block: int
     trust_roots: str
@@ -47,7 +49,8 @@ class VerifierConfig:
     read_quorum: int = 0
     """Nodes (``rpc_url`` included) that must agree; 0 means all of them."""
     max_lag_blocks: int = 2
-    """A witness further ahead than this means the primary node is missing blocks."""
+    """A witness further ahead than this means the primary node is missing blocks; of the nodes
+    in ``rpc_url``, one further behind the best head seen is not read from."""
     trust_bundles: list[str] = field(default_factory=list)
     """Where to fetch signed trust bundles: peer verifiers' ``…/api/v1/bundle`` or files."""
     bundle_quorum: str = "2/3"

@@ -5,6 +5,7 @@ API gateway) and fails in its own ways."""
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 import urllib.request
 
@@ -18,12 +19,19 @@ MODES = ("forward", "502", "garbage", "not-jsonrpc", "deep")
 class FaultyProxy:
     """``mode``: ``forward`` (pass through), ``502`` (Bad Gateway to everything), ``garbage``
     (200 with an HTML page), ``not-jsonrpc`` (200 with JSON that is not a JSON-RPC reply),
-    ``deep`` (200 with JSON nested 100,000 levels deep)."""
+    ``deep`` (200 with JSON nested 100,000 levels deep).
+
+    ``dies_on`` (``(method, n, reply_lost)``): the node behind dies at the ``n``-th request for
+    ``method``: that request is forwarded, its reply lost if ``reply_lost`` (502 instead), and
+    from then on everything is 502 (``mode`` becomes ``502``)."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
         self.mode = "forward"
         self.requests = 0
+        self.dies_on: tuple[str, int, bool] | None = None
+        self.seen: dict[str, int] = {}
+        self._count_lock = threading.Lock()
         self.port = free_port()
         proxy = self
 
@@ -59,11 +67,33 @@ class FaultyProxy:
             return 200, b'{"status": "ok"}'
         if mode == "deep":
             return 200, b"[" * 100_000
+        dying = self._dies_now(body)
         request = urllib.request.Request(
             self.upstream, data=body, headers={"content-type": "application/json"}
         )
         with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status), response.read()
+            status, reply = int(response.status), response.read()
+        if dying is not None:
+            self.mode = "502"
+            if dying:
+                return 502, b"<html>502 Bad Gateway</html>"
+        return status, reply
+
+    def _dies_now(self, body: bytes) -> bool | None:
+        """``None``: not this request; else whether its reply is lost."""
+        try:
+            method = json.loads(body).get("method")
+        except (ValueError, AttributeError):
+            return None
+        with self._count_lock:
+            self.seen[method] = self.seen.get(method, 0) + 1
+            if self.dies_on is None or self.dies_on[0] != method:
+                return None
+            _name, n, reply_lost = self.dies_on
+            if self.seen[method] != n:
+                return None
+            self.dies_on = None
+            return reply_lost
 
     def start(self) -> FaultyProxy:
         self._thread.start()
