@@ -32,6 +32,9 @@ class Event:
     block: int
     log_index: int
     tx_hash: bytes
+    block_hash: bytes
+    """The hash of the block the node had the event in (``b""`` when replayed from the
+    journal, whose blocks are checked already)."""
 
 
 class EventDecoder:
@@ -39,12 +42,17 @@ class EventDecoder:
 
     def __init__(self, registry: Registry) -> None:
         self._events: dict[bytes, Any] = {}
+        self._binary: dict[str, frozenset[str]] = {}
+        """Event name → its arguments of a ``bytes…`` type."""
         for entry in load_registry_artifact().abi:
             if entry.get("type") != "event":
                 continue
             types = ",".join(str(p["type"]) for p in entry["inputs"])
             topic = keccak256(f"{entry['name']}({types})".encode())
             self._events[topic] = getattr(registry.contract.events, str(entry["name"]))()
+            self._binary[str(entry["name"])] = frozenset(
+                str(p["name"]) for p in entry["inputs"] if str(p["type"]).startswith("bytes")
+            )
 
     def decode(self, log: Any) -> Event | None:
         topics = log["topics"]
@@ -60,6 +68,23 @@ class EventDecoder:
             block=int(log["blockNumber"]),
             log_index=int(log["logIndex"]),
             tx_hash=bytes(log["transactionHash"]),
+            block_hash=bytes(log["blockHash"]),
+        )
+
+    def from_journal(
+        self, block: int, log_index: int, tx_hash: bytes, name: str, args: str
+    ) -> Event:
+        """An event as the journal recorded it (its byte strings written as ``0x…`` text,
+        turned back into bytes by the event's declared types)."""
+        raw = json.loads(args)
+        binary = self._binary[name]
+        return Event(
+            name=name,
+            args={k: bytes.fromhex(v[2:]) if k in binary else v for k, v in raw.items()},
+            block=block,
+            log_index=log_index,
+            tx_hash=bytes(tx_hash),
+            block_hash=b"",
         )
 
 

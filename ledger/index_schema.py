@@ -13,10 +13,11 @@ __all__ = [
     "SCHEMA_VERSION",
     "SNAPSHOT_COLUMNS",
     "SNAPSHOT_TABLES",
+    "WHOLE_JOURNAL",
     "Column",
 ]
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 """Shape of the tables below; an index file of another shape is rebuilt from the chain."""
 
 SCHEMA = """
@@ -66,6 +67,8 @@ CREATE TABLE IF NOT EXISTS recognitions (
 CREATE TABLE IF NOT EXISTS journal (
     block INTEGER NOT NULL, log_index INTEGER NOT NULL, tx_hash BLOB NOT NULL,
     event TEXT NOT NULL, args TEXT NOT NULL, PRIMARY KEY (block, log_index));
+CREATE TABLE IF NOT EXISTS blocks (
+    block INTEGER PRIMARY KEY, hash BLOB NOT NULL, timestamp INTEGER NOT NULL);
 """
 DATA_TABLES = (
     "provinces",
@@ -81,11 +84,17 @@ DATA_TABLES = (
     "leaf_revocations",
     "recognitions",
     "journal",
+    "blocks",
 )
 """Every table but ``meta``, in the order they are emptied."""
 
-LOG_TABLES = ("journal",)
-"""How the index got its state: the events it applied."""
+LOG_TABLES = ("journal", "blocks")
+"""How the index came by its state: the events it applied, and the hash and time of every block
+that had any (what a reorganisation is traced back along, and what a replay stamps rows with)."""
+
+WHOLE_JOURNAL = "journal_whole"
+"""Meta key, present while the journal holds every event from the deployment block on (what a
+reorganisation is undone from); loading a snapshot or a delta clears it."""
 
 SNAPSHOT_TABLES = tuple(t for t in DATA_TABLES if t not in LOG_TABLES)
 """What a snapshot carries: the registry state, not how the index came by it."""

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from ledger.index_schema import DATA_TABLES, SNAPSHOT_COLUMNS, SNAPSHOT_TABLES
+from ledger.index_schema import DATA_TABLES, SNAPSHOT_COLUMNS, SNAPSHOT_TABLES, WHOLE_JOURNAL
 from ledger.index_store import IndexStore
 
 __all__ = ["IndexSnapshots"]
@@ -79,6 +79,8 @@ class IndexSnapshots(IndexStore):
             for key in ("last_block", "last_block_hash", "last_block_time"):
                 self._set_meta(key, meta[key])
             self._set_meta("synced_at", synced_at.isoformat())
+            # The journal no longer explains the state: a reorganisation means a rebuild.
+            db.execute("DELETE FROM meta WHERE key = ?", (WHOLE_JOURNAL,))
 
     def apply_changes(
         self,
@@ -118,4 +120,6 @@ class IndexSnapshots(IndexStore):
             for key in ("last_block", "last_block_hash", "last_block_time"):
                 self._set_meta(key, meta[key])
             self._set_meta("synced_at", synced_at.isoformat())
+            # The journal no longer explains the state: a reorganisation means a rebuild.
+            db.execute("DELETE FROM meta WHERE key = ?", (WHOLE_JOURNAL,))
             check(*self._export(db))
