@@ -34,6 +34,9 @@ class Freshness:
     """Timestamp of that block."""
     synced_at: datetime | None
     """When this index last completed a sync with the node (UTC)."""
+    block_hash: str | None = None
+    """Hex hash of that block: after a reorganisation the same block number (even with the
+    same time) can be another block, with other registry facts."""
 
     def age_seconds(self, now: datetime | None = None) -> float | None:
         if self.synced_at is None:
@@ -134,7 +137,7 @@ class IndexStore:
     def freshness(self) -> Freshness:
         rows = self._read(
             "SELECT key, value FROM meta "
-            "WHERE key IN ('last_block', 'last_block_time', 'synced_at')",
+            "WHERE key IN ('last_block', 'last_block_hash', 'last_block_time', 'synced_at')",
             (),
             many=True,
         )
@@ -148,6 +151,7 @@ class IndexStore:
             block=int(block) if block is not None else -1,
             block_time=utc(int(block_time)) if block_time else None,
             synced_at=datetime.fromisoformat(synced) if synced else None,
+            block_hash=meta.get("last_block_hash"),
         )
 
     def _one(self, sql: str, params: tuple[Any, ...]) -> Any:

@@ -89,7 +89,7 @@ class ChainView:
         self._lock = threading.Lock()
         self._snapshot: tuple[float, _Source] | None = None
         self._memo: dict[tuple[Any, ...], Any] = {}
-        self._memo_version: tuple[DataSource, int, datetime | None] | None = None
+        self._memo_version: tuple[DataSource, int, datetime | None, str | None] | None = None
 
     def _index_freshness(self) -> Freshness:
         try:
@@ -118,7 +118,8 @@ class ChainView:
                 source = _Source(DataSource.BUNDLE, offline, offline.freshness())
             else:
                 source = _Source(DataSource.NONE, self.index, fresh)
-        version = (source.kind, source.fresh.block, source.fresh.block_time)
+        fresh = source.fresh
+        version = (source.kind, fresh.block, fresh.block_time, fresh.block_hash)
         if version != self._memo_version:
             self._memo = {}
             self._memo_version = version
@@ -213,7 +214,7 @@ class ChainView:
             self._last_attempt = time.monotonic()
             at = datetime.now(UTC)
             try:
-                self.index.sync(self.registry)
+                synced = self.index.sync(self.registry)
                 disagreement = (
                     cross_check(
                         self.index,
@@ -233,8 +234,18 @@ class ChainView:
                         "registry sync recovered after %d failed attempts",
                         self.health.consecutive_failures,
                     )
+                if synced.kept_block is not None:
+                    log.warning(
+                        "the node's chain dropped indexed blocks: %d registry events after "
+                        "block %d undone",
+                        synced.events_undone,
+                        synced.kept_block,
+                    )
                 self.health = replace(
                     self.health,
+                    reorganisations_total=self.health.reorganisations_total
+                    + (synced.kept_block is not None),
+                    events_undone_total=self.health.events_undone_total + synced.events_undone,
                     last_success=at,
                     last_attempt=at,
                     consecutive_failures=0,
