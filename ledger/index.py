@@ -194,12 +194,15 @@ class RegistryIndex(IndexReads, IndexSnapshots):
         self, chain: Chain, decoder: EventDecoder, start: int, target: int, last: int, chunk: int
     ) -> int:
         """Apply the events of blocks ``start``..``target`` in chunks, each in one transaction
-        on top of exactly the block before it. A chunk whose blocks changed while it was read
-        is left for the next sync (which then finds the reorganisation)."""
+        on top of exactly the block before it: the chunk's first block must name the indexed
+        tip as its parent. A chunk whose blocks changed while it was read, or that does not
+        continue the indexed tip, is left for the next sync (which then finds the
+        reorganisation)."""
         events, position, applied = 0, start, last
         while position <= target:
             end = min(position + chunk - 1, target)
             tip = chain.block(end)
+            first = tip if position == end else chain.block(position)
             with translate_errors("get_logs"):
                 logs = chain.w3.eth.get_logs(
                     {"address": self.registry_address, "fromBlock": position, "toBlock": end}
@@ -216,6 +219,8 @@ class RegistryIndex(IndexReads, IndexSnapshots):
                     break
                 if applied < 0:
                     self._set_meta(WHOLE_JOURNAL, "1")
+                elif self._meta("last_block_hash") != bytes(first["parentHash"]).hex():
+                    break
                 db.executemany(
                     "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)",
                     [(n, block_hash, ts) for n, (block_hash, ts) in blocks.items()],

@@ -171,15 +171,19 @@ def test_an_index_loaded_from_a_snapshot_is_rebuilt_on_a_reorganisation(world: W
 
 
 @pytest.mark.parametrize(
-    "moved",
-    [3, 4],
-    ids=["the event's block is another than its log's", "the tip is another after the logs"],
+    ("moved", "field"),
+    [(2, "parentHash"), (3, "hash"), (4, "hash")],
+    ids=[
+        "the chunk does not continue the indexed tip",
+        "the event's block is another than its log's",
+        "the tip is another after the logs",
+    ],
 )
 def test_blocks_changing_while_a_chunk_is_read_leave_it_for_the_next_sync(
-    world: World, monkeypatch: pytest.MonkeyPatch, moved: int
+    world: World, monkeypatch: pytest.MonkeyPatch, moved: int, field: str
 ) -> None:
-    """Reads in a sync: the indexed tip (1), the chunk's tip (2), each event's block (3), the
-    chunk's tip again (4)."""
+    """Reads in a sync of one new block: the indexed tip (1), the chunk's tip, also its first
+    block (2), each event's block (3), the chunk's tip again (4)."""
     r = world.registry
     index = _index(world)
     index.sync(r)
@@ -193,7 +197,7 @@ def test_blocks_changing_while_a_chunk_is_read_leave_it_for_the_next_sync(
         block = dict(original(number))
         calls.append(int(number))
         if len(calls) == moved:
-            block["hash"] = b"\x01" * 32
+            block[field] = b"\x01" * 32
         return block
 
     monkeypatch.setattr(chain, "block", moved_tip)
