@@ -35,7 +35,7 @@ from ledger.records import (
 )
 from ledger.registry import Registry
 from verifier.bundles import BundleStore
-from verifier.errors import WouldBlock
+from verifier.errors import AnchorUnconfirmed, WouldBlock
 from verifier.quorum import cross_check
 from verifier.views import DataSource, FreshnessView, SyncHealth
 
@@ -300,7 +300,8 @@ class ChainView:
         """The anchor ``issuer_id`` recorded for ``root``, from the index; a miss is confirmed
         on the node, since the root may be newer than the last sync. Raises
         ``NodeUnavailable`` if that confirmation is impossible, and ``WouldBlock`` if it is
-        needed and ``local_only`` is set."""
+        needed and ``local_only`` is set. An anchor the node has in a block not yet
+        ``confirmations`` deep raises ``AnchorUnconfirmed``."""
         key = ("anchor", issuer_id, root)
         found: Anchor | None = self._remember(
             key, lambda: self._reader().anchor_of(issuer_id, root)
@@ -318,7 +319,15 @@ class ChainView:
                 else "cannot confirm a missing anchor"
             )
             raise NodeUnavailable(f"{where}: node unreachable")
-        return self.index.anchor_of(issuer_id, root)
+        found = self.index.anchor_of(issuer_id, root)
+        if found is None and self.index.confirmations > 0:
+            pending = self.registry.anchor_of(issuer_id, root)  # at the node's head
+            if pending is not None:
+                raise AnchorUnconfirmed(
+                    f"anchored in block {pending.block_number}; answered once "
+                    f"{self.index.confirmations} blocks are built on it"
+                )
+        return found
 
     def issuer_accounts(self, issuer_id: str) -> frozenset[str]:
         """Every chain account the issuer has acted through."""
