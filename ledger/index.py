@@ -104,10 +104,11 @@ class RegistryIndex(IndexReads, IndexSnapshots):
             if to_block is not None:
                 target = min(to_block, target)
             start = max(last + 1, self.start_block)
-            events = self._catch_up(chain, decoder, start, target, last, chunk)
+            events, moved = self._catch_up(chain, decoder, start, target, last, chunk)
             with self._lock:
                 self._set_meta("chain_id", str(chain.chain_id))
-                self._set_meta("synced_at", datetime.now(UTC).isoformat())
+                if not moved:  # else the data is not as of now: the next sync says when it is
+                    self._set_meta("synced_at", datetime.now(UTC).isoformat())
         return SyncResult(
             from_block=start,
             to_block=target,
@@ -192,12 +193,12 @@ class RegistryIndex(IndexReads, IndexSnapshots):
 
     def _catch_up(
         self, chain: Chain, decoder: EventDecoder, start: int, target: int, last: int, chunk: int
-    ) -> int:
+    ) -> tuple[int, bool]:
         """Apply the events of blocks ``start``..``target`` in chunks, each in one transaction
         on top of exactly the block before it: the chunk's first block must name the indexed
         tip as its parent. A chunk whose blocks changed while it was read, or that does not
         continue the indexed tip, is left for the next sync (which then finds the
-        reorganisation)."""
+        reorganisation). Returns the events applied and whether the chain moved under it."""
         events, position, applied = 0, start, last
         while position <= target:
             end = min(position + chunk - 1, target)
@@ -210,7 +211,7 @@ class RegistryIndex(IndexReads, IndexSnapshots):
             decoded = [e for e in (decoder.decode(log) for log in logs) if e is not None]
             blocks = _blocks_of(chain, decoded)
             if blocks is None or bytes(chain.block(end)["hash"]) != bytes(tip["hash"]):
-                break
+                return events, True
             with self._transaction() as db:
                 # Another process sharing this file may have moved on meanwhile: apply only on
                 # top of exactly the block this batch starts after.
@@ -219,8 +220,11 @@ class RegistryIndex(IndexReads, IndexSnapshots):
                     break
                 if applied < 0:
                     self._set_meta(WHOLE_JOURNAL, "1")
-                elif self._meta("last_block_hash") != bytes(first["parentHash"]).hex():
-                    break
+                elif (
+                    position == applied + 1
+                    and self._meta("last_block_hash") != bytes(first["parentHash"]).hex()
+                ):
+                    return events, True
                 db.executemany(
                     "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)",
                     [(n, block_hash, ts) for n, (block_hash, ts) in blocks.items()],
@@ -232,7 +236,7 @@ class RegistryIndex(IndexReads, IndexSnapshots):
                 self._set_meta("last_block_hash", bytes(tip["hash"]).hex())
                 self._set_meta("last_block_time", str(int(tip["timestamp"])))
             position, applied = end + 1, end
-        return events
+        return events, False
 
 
 def _on_chain(chain: Chain, head: int, block: int, block_hash: bytes) -> bool:

@@ -200,10 +200,12 @@ def test_blocks_changing_while_a_chunk_is_read_leave_it_for_the_next_sync(
             block[field] = b"\x01" * 32
         return block
 
+    synced = index.freshness().synced_at
     monkeypatch.setattr(chain, "block", moved_tip)
     assert index.sync(r).events == 0
     monkeypatch.undo()
     assert _state(index) == held
+    assert index.freshness().synced_at == synced  # not current: the data's age keeps growing
     assert index.sync(r).events == 1
     assert index.issuer("ZJ-AMR") == r.issuer("ZJ-AMR")
 
