@@ -64,7 +64,7 @@ class NetworkConfig:
     """Built by ``ecert demo``, which may rebuild it from scratch; never set for a network
     made any other way (``ecert network init``), which the demo refuses to touch."""
     confirmations: int = 0
-    """Blocks built on a block before this home's registry index (what ``ecert bundle make``
+    """Blocks built on a block before this home's registry index (what ``ecert bundle build``
     signs, what ``ecert network matrix`` shows) takes it in: 0 on QBFT, more on a chain that
     can reorganise."""
 
