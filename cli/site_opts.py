@@ -82,6 +82,7 @@ def synced_index(
         home() / f"{name}.sqlite",
         registry_address=registry.address,
         start_block=network.deployment.deploy_block,
+        confirmations=network.confirmations,
     )
     index.sync(registry)
     return index, registry

@@ -64,6 +64,10 @@ class NetworkConfig:
     demo: bool = False
     """Built by ``ecert demo``, which may rebuild it from scratch; never set for a network
     made any other way (``ecert network init``), which the demo refuses to touch."""
+    confirmations: int = 0
+    """Blocks built on a block before this home's registry index (what ``ecert bundle build``
+    signs, what ``ecert network matrix`` shows) takes it in: 0 on QBFT, more on a chain that
+    can reorganise."""
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,6 +82,7 @@ class NetworkConfig:
                 provinces=[ProvinceConfig(**p) for p in raw["provinces"]],
                 departments=[DepartmentConfig(**d) for d in raw["departments"]],
                 demo=bool(raw.get("demo", False)),
+                confirmations=int(raw.get("confirmations", 0)),
             )
         except FileNotFoundError as exc:
             raise LedgerError(

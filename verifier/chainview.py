@@ -35,7 +35,7 @@ from ledger.records import (
 )
 from ledger.registry import Registry
 from verifier.bundles import BundleStore
-from verifier.errors import WouldBlock
+from verifier.errors import AnchorUnconfirmed, WouldBlock
 from verifier.quorum import cross_check
 from verifier.views import DataSource, FreshnessView, SyncHealth
 
@@ -89,7 +89,7 @@ class ChainView:
         self._lock = threading.Lock()
         self._snapshot: tuple[float, _Source] | None = None
         self._memo: dict[tuple[Any, ...], Any] = {}
-        self._memo_version: tuple[DataSource, int, datetime | None] | None = None
+        self._memo_version: tuple[DataSource, int, datetime | None, str | None] | None = None
 
     def _index_freshness(self) -> Freshness:
         try:
@@ -118,7 +118,8 @@ class ChainView:
                 source = _Source(DataSource.BUNDLE, offline, offline.freshness())
             else:
                 source = _Source(DataSource.NONE, self.index, fresh)
-        version = (source.kind, source.fresh.block, source.fresh.block_time)
+        fresh = source.fresh
+        version = (source.kind, fresh.block, fresh.block_time, fresh.block_hash)
         if version != self._memo_version:
             self._memo = {}
             self._memo_version = version
@@ -214,7 +215,7 @@ class ChainView:
             at = datetime.now(UTC)
             try:
                 self._choose_node(self.registry.chain)
-                self.index.sync(self.registry)
+                synced = self.index.sync(self.registry)
                 disagreement = (
                     cross_check(
                         self.index,
@@ -234,8 +235,18 @@ class ChainView:
                         "registry sync recovered after %d failed attempts",
                         self.health.consecutive_failures,
                     )
+                if synced.kept_block is not None:
+                    log.warning(
+                        "the node's chain dropped indexed blocks: %d registry events after "
+                        "block %d undone",
+                        synced.events_undone,
+                        synced.kept_block,
+                    )
                 self.health = replace(
                     self.health,
+                    reorganisations_total=self.health.reorganisations_total
+                    + (synced.kept_block is not None),
+                    events_undone_total=self.health.events_undone_total + synced.events_undone,
                     last_success=at,
                     last_attempt=at,
                     consecutive_failures=0,
@@ -302,7 +313,8 @@ class ChainView:
         """The anchor ``issuer_id`` recorded for ``root``, from the index; a miss is confirmed
         on the node, since the root may be newer than the last sync. Raises
         ``NodeUnavailable`` if that confirmation is impossible, and ``WouldBlock`` if it is
-        needed and ``local_only`` is set."""
+        needed and ``local_only`` is set. An anchor the node has in a block not yet
+        ``confirmations`` deep raises ``AnchorUnconfirmed``."""
         key = ("anchor", issuer_id, root)
         found: Anchor | None = self._remember(
             key, lambda: self._reader().anchor_of(issuer_id, root)
@@ -320,7 +332,15 @@ class ChainView:
                 else "cannot confirm a missing anchor"
             )
             raise NodeUnavailable(f"{where}: node unreachable")
-        return self.index.anchor_of(issuer_id, root)
+        found = self.index.anchor_of(issuer_id, root)
+        if found is None and self.index.confirmations > 0:
+            pending = self.registry.anchor_of(issuer_id, root)  # at the node's head
+            if pending is not None:
+                raise AnchorUnconfirmed(
+                    f"anchored in block {pending.block_number}; answered once "
+                    f"{self.index.confirmations} blocks are built on it"
+                )
+        return found
 
     def issuer_accounts(self, issuer_id: str) -> frozenset[str]:
         """Every chain account the issuer has acted through."""

@@ -49,8 +49,13 @@ class VerifierConfig:
     read_quorum: int = 0
     """Nodes (``rpc_url`` included) that must agree; 0 means all of them."""
     max_lag_blocks: int = 2
-    """A witness further ahead than this means the primary node is missing blocks; of the nodes
-    in ``rpc_url``, one further behind the best head seen is not read from."""
+    """A witness further ahead than this (beyond ``confirmations``) means the primary node is
+    missing blocks; of the nodes in ``rpc_url``, one further behind the best head seen is not
+    read from."""
+    confirmations: int = 0
+    """Blocks that must be built on a block before the index takes it in: 0 on a chain whose
+    blocks are final once made (QBFT), more on one that can reorganise (Clique, proof of
+    work). Answers then lag the head by that many blocks."""
     trust_bundles: list[str] = field(default_factory=list)
     """Where to fetch signed trust bundles: peer verifiers' ``…/api/v1/bundle`` or files."""
     bundle_quorum: str = "2/3"
@@ -130,6 +135,7 @@ def open_index(config: VerifierConfig, config_path: Path) -> RegistryIndex:
         _index_dir(config, config_path) / f"verifier-index-{config.registry_address[-8:]}.sqlite",
         registry_address=config.registry_address,
         start_block=config.deploy_block,
+        confirmations=config.confirmations,
     )
 
 

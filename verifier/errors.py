@@ -3,7 +3,19 @@
 
 from __future__ import annotations
 
-__all__ = ["DocumentMalformed", "InputRefused", "ReportUnavailable", "WouldBlock"]
+__all__ = [
+    "AnchorUnconfirmed",
+    "DocumentMalformed",
+    "InputRefused",
+    "ReportUnavailable",
+    "WouldBlock",
+]
+
+
+class AnchorUnconfirmed(Exception):
+    """The anchor is on the node's chain, in a block fewer than ``confirmations`` deep: a
+    reorganisation may still drop it, so it is neither VALID nor missing yet (ERROR
+    ``ANCHOR_UNCONFIRMED``)."""
 
 
 class WouldBlock(Exception):

@@ -29,9 +29,10 @@ def cross_check(
             if head < fresh.block:
                 views.append(f"{witness.description}: behind block {fresh.block}")
                 continue
-            if head > fresh.block + max_lag_blocks:
+            # The index stays ``confirmations`` blocks behind the primary's head on purpose.
+            if head > fresh.block + index.confirmations + max_lag_blocks:
                 views.append(
-                    f"{witness.description}: at block {head}, the primary only at "
+                    f"{witness.description}: at block {head}, the primary's index only at "
                     f"{fresh.block} (missing blocks?)"
                 )
                 continue

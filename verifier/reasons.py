@@ -70,6 +70,7 @@ class ReasonCode(StrEnum):
     # could not check
     CHAIN_UNAVAILABLE = "CHAIN_UNAVAILABLE"
     NODES_DISAGREE = "NODES_DISAGREE"
+    ANCHOR_UNCONFIRMED = "ANCHOR_UNCONFIRMED"
     PROOF_UNAVAILABLE = "PROOF_UNAVAILABLE"
     TRUST_LIST_MISSING = "TRUST_LIST_MISSING"
     NO_PROOF_OF_EXISTENCE = "NO_PROOF_OF_EXISTENCE"
@@ -271,6 +272,11 @@ _MESSAGES: dict[ReasonCode, tuple[str, str]] = {
     ReasonCode.NODES_DISAGREE: (
         "各省区块链节点数据不一致，暂无法确认，请稍后再试。",
         "The provinces' ledger nodes disagree on the registry data; cannot confirm for now.",
+    ),
+    ReasonCode.ANCHOR_UNCONFIRMED: (
+        "该证照刚刚上链，尚未得到足够的区块确认，请稍后再试。",
+        "The certificate was recorded on the ledger only moments ago and is not confirmed by "
+        "enough blocks yet; please try again shortly.",
     ),
     ReasonCode.CHAIN_UNAVAILABLE: (
         "暂时无法查询区块链，请稍后再试。",

@@ -382,6 +382,14 @@ async def metrics_text(verifier: VerifierDep, metrics: MetricsDep) -> PlainTextR
     }
     counters = {
         "ecert_verifier_sync_failures_total": ("Failed sync attempts.", health.failures_total),
+        "ecert_verifier_reorganisations_total": (
+            "Syncs that undid blocks the node's chain dropped.",
+            health.reorganisations_total,
+        ),
+        "ecert_verifier_events_undone_total": (
+            "Registry events undone by reorganisations.",
+            health.events_undone_total,
+        ),
     }
     return PlainTextResponse(
         metrics.render(gauges=gauges, counters=counters),

@@ -4,7 +4,8 @@ names whatever happened.
 
 - A check whose prerequisite did not pass is SKIPPED, naming the prerequisite.
 - ``NodeUnavailable`` becomes ERROR ``CHAIN_UNAVAILABLE`` (or ``NODES_DISAGREE``),
-  ``ProofUnavailable`` ERROR ``PROOF_UNAVAILABLE``.
+  ``ProofUnavailable`` ERROR ``PROOF_UNAVAILABLE``, ``AnchorUnconfirmed`` ERROR
+  ``ANCHOR_UNCONFIRMED``.
 - Any other exception becomes ERROR ``UNEXPECTED``: logged once per check and kind of error,
   without the message (which may quote the certificate), never INVALID.
 - ``WouldBlock`` passes through: a ``local_only`` run is then repeated where blocking is allowed.
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from ledger.errors import NodeUnavailable
 from verifier.context import Context
 from verifier.describe import describe
-from verifier.errors import WouldBlock
+from verifier.errors import AnchorUnconfirmed, WouldBlock
 from verifier.evidence import Evidence
 from verifier.names import CheckName
 from verifier.proofs import ProofUnavailable
@@ -106,6 +107,8 @@ def _guarded(step: Step, evidence: Evidence, ctx: Context) -> Check | Found:
         return registry_unavailable(step.name, ctx.registry, str(exc))
     except ProofUnavailable as exc:
         return Check(step.name, Status.ERROR, ReasonCode.PROOF_UNAVAILABLE, detail=str(exc))
+    except AnchorUnconfirmed as exc:
+        return Check(step.name, Status.ERROR, ReasonCode.ANCHOR_UNCONFIRMED, detail=str(exc))
     except Exception as exc:
         return _unexpected(step.name, exc)
 

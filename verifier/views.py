@@ -155,6 +155,10 @@ class SyncHealth:
     failures_total: int = 0
     last_error: str | None = None
     """Kind and short message of the latest failure (cleared by a success)."""
+    reorganisations_total: int = 0
+    """Syncs that found indexed blocks gone from the node's chain and undid them."""
+    events_undone_total: int = 0
+    """Registry events undone by those reorganisations."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -163,4 +167,6 @@ class SyncHealth:
             "consecutive_failures": self.consecutive_failures,
             "failures_total": self.failures_total,
             "last_error": self.last_error,
+            "reorganisations_total": self.reorganisations_total,
+            "events_undone_total": self.events_undone_total,
         }
