@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -65,7 +66,14 @@ class Network:
         number = result.certificate_id or ""
         self.pipeline.seal_pending()
         self.pipeline.close_batches(force=True)
-        self.pipeline.anchor_pending()
+        # A transient failure (a node slow under load) makes the batch wait out its backoff:
+        # try again until it is anchored, as the pipeline's worker would.
+        deadline = time.monotonic() + 60
+        while self.pipeline.anchor_pending().anchored == 0:
+            if self.pipeline.certificate(ZJ_MARKET, number)["status"] == "ANCHORED":
+                break
+            assert time.monotonic() < deadline, f"{number} not anchored within 60 s"
+            time.sleep(0.5)
         folder = self.home / "proofs" / ZJ_MARKET
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{number}.json").write_text(
