@@ -57,6 +57,7 @@ class ServiceProcess:
             except httpx.HTTPError:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()  # never leave a half-started service behind
                 raise RuntimeError(
                     f"{self.kind} did not start; see {self.log}:\n"
                     + self.log.read_text(errors="replace")[-3000:]
