@@ -17,7 +17,13 @@ import pytest
 from issuer.samples import sample_record
 from tests.a11y import axe_violations, only_loopback
 from tests.issuer.department_site import DepartmentSite
-from tests.verifier.browser import CHROMIUM_ARGS, PHONE, chromium_path, near, parse_rgb, pixel_share
+from tests.verifier.browser import (
+    PHONE,
+    launched_chromium,
+    near,
+    parse_rgb,
+    pixel_share,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -33,15 +39,7 @@ ROWS = 500
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
+    yield from launched_chromium()
 
 
 @pytest.fixture

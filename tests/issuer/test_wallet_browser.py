@@ -24,7 +24,7 @@ from tests.a11y import axe_violations, only_loopback
 from tests.integration.servers import ServiceProcess
 from tests.issuer.department_site import ZJ_MARKET, DepartmentSite
 from tests.issuer.test_api_service import _licence, _post, _wait_for_file
-from tests.verifier.browser import CHROMIUM_ARGS, PHONE, chromium_path
+from tests.verifier.browser import PHONE, launched_chromium
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -37,15 +37,7 @@ expect = sync_api.expect
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
+    yield from launched_chromium()
 
 
 def _verify(site: DepartmentSite, text: str) -> str:

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 __all__ = [
     "CHROMIUM",
@@ -19,6 +23,7 @@ __all__ = [
     "chromium_path",
     "is_green",
     "is_red",
+    "launched_chromium",
     "near",
     "parse_rgb",
     "pixel_share",
@@ -47,6 +52,23 @@ def chromium_path() -> str | None:
     if Path(CHROMIUM).is_file():
         return CHROMIUM
     return shutil.which("chromium")
+
+
+def launched_chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, for a module's tests (the test is skipped without it);
+    use as ``yield from launched_chromium()`` in a fixture."""
+    import pytest  # noqa: PLC0415
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
 
 
 def parse_rgb(css: str) -> RGB:

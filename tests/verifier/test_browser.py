@@ -13,11 +13,10 @@ import pytest
 from tests.a11y import axe_violations
 from tests.integration.servers import ServiceProcess
 from tests.verifier.browser import (
-    CHROMIUM_ARGS,
     PHONE,
-    chromium_path,
     is_green,
     is_red,
+    launched_chromium,
     near,
     parse_rgb,
     pixel_share,
@@ -36,15 +35,7 @@ expect = sync_api.expect
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
+    yield from launched_chromium()
 
 
 @pytest.fixture

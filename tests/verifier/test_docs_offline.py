@@ -10,7 +10,7 @@ import pytest
 
 from tests.a11y import only_loopback
 from tests.integration.servers import ServiceProcess
-from tests.verifier.browser import CHROMIUM_ARGS, chromium_path
+from tests.verifier.browser import launched_chromium
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -23,15 +23,7 @@ expect = sync_api.expect
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
+    yield from launched_chromium()
 
 
 def test_verifier_docs_render_with_no_network(browser: Browser, service: ServiceProcess) -> None:
