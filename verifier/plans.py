@@ -44,6 +44,10 @@ def _standing(*needs: N) -> Step:
     return Step(N.SEAL_STATUS, sealstatus.seal_standing, (N.ANCHOR_INCLUDED, *needs))
 
 
+_REGISTRY_NAMES = tuple(step.name for step in _registry(None))
+"""The registry checks in report order, last in every report that has them."""
+
+
 PDF = Plan(
     InputKind.PDF,
     (
@@ -72,13 +76,7 @@ PDF = Plan(
         N.DOCUMENT_CLAIMS,
         N.QR_MATCHES_DOCUMENT,
         N.QR_SIGNATURE,
-        N.ANCHOR_ISSUER,
-        N.ANCHOR_INCLUDED,
-        N.SEAL_REGISTERED,
-        N.SEAL_STATUS,
-        N.STATUS_NOT_REVOKED,
-        N.STATUS_VALIDITY,
-        N.RECOGNITION,
+        *_REGISTRY_NAMES,
     ),
 )
 
@@ -119,13 +117,7 @@ OFD = Plan(
         N.DOCUMENT_CLAIMS,
         N.QR_MATCHES_DOCUMENT,
         N.QR_SIGNATURE,
-        N.ANCHOR_ISSUER,
-        N.ANCHOR_INCLUDED,
-        N.SEAL_REGISTERED,
-        N.SEAL_STATUS,
-        N.STATUS_NOT_REVOKED,
-        N.STATUS_VALIDITY,
-        N.RECOGNITION,
+        *_REGISTRY_NAMES,
     ),
 )
 
@@ -167,7 +159,7 @@ PRESENTATION = Plan(
         N.PRESENTATION_FRESH,
         N.PRESENTATION_CLAIMS,
         N.PRESENTATION_HOLDER,
-        *(step.name for step in _registry(None)),
+        *_REGISTRY_NAMES,
         N.PRESENTATION_NONCE,
     ),
 )
