@@ -78,7 +78,7 @@ from verifier.config import VerifierConfig, build_verifier
 from verifier.engine import Verifier
 from verifier.pixels import page_qr_texts
 from verifier.renderpool import default_pool
-from verifier.result import Verdict
+from verifier.result import Verdict, VerificationReport
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "benchmark password only"
@@ -244,16 +244,21 @@ def profile_qr(verifier: Verifier, texts: list[str], calls: int, top: int) -> st
     return out.getvalue()
 
 
-def pdf_in_process(verifier: Verifier, pdfs: list[bytes], rounds: int) -> list[float]:
+def documents_in_process(
+    verify: Callable[[bytes], VerificationReport], label: str, files: list[bytes], rounds: int
+) -> list[float]:
+    """``verify`` (``Verifier.verify_pdf`` or ``verify_ofd``) on each file, every answer VALID;
+    the times after a warm-up round."""
     times = []
     for r in range(rounds + 1):
-        for data in pdfs:
+        for data in files:
             t0 = time.perf_counter()
-            report = verifier.verify_pdf(data)
+            report = verify(data)
             took = time.perf_counter() - t0
             if report.verdict is not Verdict.VALID:
                 bad = [f"{c.name}={c.reason}" for c in report.failures()]
-                raise SystemExit(f"in-process PDF verification is {report.verdict.value}: {bad}")
+                verdict = report.verdict.value
+                raise SystemExit(f"in-process {label} verification is {verdict}: {bad}")
             if r:  # round 0 warms up
                 times.append(took)
     return times
@@ -278,21 +283,6 @@ def page_qr_costs(pdfs: list[bytes], rounds: int) -> tuple[list[float], list[flo
             if not texts[0] or texts[0] != texts[1]:
                 raise SystemExit(f"the render process and this process read {texts}")
     return pooled, direct
-
-
-def ofd_in_process(verifier: Verifier, ofds: list[bytes], rounds: int) -> list[float]:
-    times = []
-    for r in range(rounds + 1):
-        for data in ofds:
-            t0 = time.perf_counter()
-            report = verifier.verify_ofd(data)
-            took = time.perf_counter() - t0
-            if report.verdict is not Verdict.VALID:
-                bad = [f"{c.name}={c.reason}" for c in report.failures()]
-                raise SystemExit(f"in-process OFD verification is {report.verdict.value}: {bad}")
-            if r:  # round 0 warms up
-                times.append(took)
-    return times
 
 
 def ofd_seals_alone(ofds: list[bytes], rounds: int) -> list[float]:
@@ -597,10 +587,10 @@ def main() -> int:
             qr_local = qr_in_process(verifier, consortium.qr_texts, 3.0)
             profile = profile_qr(verifier, consortium.qr_texts, 2_000, 25) if args.profile else ""
             pdfs = consortium.pdfs[: args.pdfs]
-            pdf_local = pdf_in_process(verifier, pdfs, 2)
+            pdf_local = documents_in_process(verifier.verify_pdf, "PDF", pdfs, 2)
             page_pooled, page_direct = page_qr_costs(pdfs, 2)
             hanko = pyhanko_alone(verifier, pdfs, 2)
-            ofd_local = ofd_in_process(verifier, consortium.ofds, 2)
+            ofd_local = documents_in_process(verifier.verify_ofd, "OFD", consortium.ofds, 2)
             sm2_alone = ofd_seals_alone(consortium.ofds, 2)
             verifier.proofs.close()
             verifier.chain.index.close()
