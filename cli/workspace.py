@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ledger.failover import RPC_ENV
+
 __all__ = [
     "DEFAULT_CHAIN_PORT",
     "FIRST_VERIFIER_PORT",
@@ -22,7 +24,6 @@ __all__ = [
 
 DEFAULT_CHAIN_PORT = 8545
 FIRST_VERIFIER_PORT = 8801
-RPC_ENV = "ECERT_RPC_URL"
 """The chain node to use instead of the one the home's configuration names (``--rpc`` wins);
 several separated by commas (or spaces), tried in order."""
 

@@ -31,12 +31,16 @@ from web3.types import RPCEndpoint, RPCResponse
 
 from ledger.errors import LedgerError, NodeUnavailable
 
-__all__ = ["EndpointState", "FailoverProvider", "RpcUrls", "rpc_urls"]
+__all__ = ["RPC_ENV", "EndpointState", "FailoverProvider", "RpcUrls", "rpc_urls"]
 
 log = logging.getLogger("ecert.ledger.failover")
 
 RpcUrls: TypeAlias = str | Sequence[str]
 """One node's URL, several separated by commas, or a list of either."""
+
+RPC_ENV = "ECERT_RPC_URL"
+"""The environment variable that names the node(s) over any configuration's, for every command
+and each verifier worker process."""
 
 _DOWN = (
     requests.exceptions.RequestException,

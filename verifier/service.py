@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
+from ledger.failover import RPC_ENV
 from verifier.config import VerifierConfig, build_verifier
 from verifier.engine import Verifier
 from verifier.metrics import Metrics
@@ -44,7 +45,6 @@ __all__ = [
 CONFIG_ENV = "ECERT_VERIFIER_CONFIG"
 REGION_ENV = "ECERT_VERIFIER_REGION"
 LIMITS_ENV = "ECERT_VERIFIER_LIMITS"
-RPC_ENV = "ECERT_RPC_URL"
 BUNDLE_INTERVAL_S = 60.0
 
 
