@@ -231,38 +231,33 @@ async def certificate(
     )
 
 
-@router.get("/certificates/{number}/pdf")
-async def certificate_pdf(request: Request, session: SessionDep, number: str) -> Response:
+async def _document(request: Request, session: Session, number: str, kind: str) -> Response:
+    """The sealed document (``pdf`` or ``ofd``) of one of the session's certificates."""
     await _detail(request, session, number)
+    pipeline = _pipeline(request)
+    fetch = pipeline.pdf if kind == "pdf" else pipeline.ofd
     try:
-        data = await run_in_threadpool(_pipeline(request).pdf, session.who.issuer_id, number)
+        data = await run_in_threadpool(fetch, session.who.issuer_id, number)
     except PipelineError as exc:
         raise HTTPException(409, "not-sealed") from exc
     return Response(
         data,
-        media_type="application/pdf",
+        media_type=f"application/{kind}",
         headers={
-            "Content-Disposition": f'attachment; filename="{number}.pdf"',
+            "Content-Disposition": f'attachment; filename="{number}.{kind}"',
             "Cache-Control": "no-store",
         },
     )
+
+
+@router.get("/certificates/{number}/pdf")
+async def certificate_pdf(request: Request, session: SessionDep, number: str) -> Response:
+    return await _document(request, session, number, "pdf")
 
 
 @router.get("/certificates/{number}/ofd")
 async def certificate_ofd(request: Request, session: SessionDep, number: str) -> Response:
-    await _detail(request, session, number)
-    try:
-        data = await run_in_threadpool(_pipeline(request).ofd, session.who.issuer_id, number)
-    except PipelineError as exc:
-        raise HTTPException(409, "not-sealed") from exc
-    return Response(
-        data,
-        media_type="application/ofd",
-        headers={
-            "Content-Disposition": f'attachment; filename="{number}.ofd"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return await _document(request, session, number, "ofd")
 
 
 @router.get("/certificates/{number}/proof")
